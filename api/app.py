@@ -1,0 +1,41 @@
+"""The application factory: one pool, problem+json errors, and the routers."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.database import open_pool
+from api.errors import install_error_handlers
+from api.routers import ROUTERS
+from gis.cluster import database_url
+from gis.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, url: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.pool = open_pool(url or database_url(settings), settings)
+        await app.state.pool.open(wait=True, timeout=30)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="Monitor de Participación Ciudadana de Rosario",
+        description="Registry, index, OGC API - Features and vector tiles of citizen participation in Rosario.",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/api",
+        docs_url="/api.html",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

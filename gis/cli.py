@@ -1,0 +1,150 @@
+"""The `monitor` command line: database, loading, import and serving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from gis.config import get_settings
+
+app = typer.Typer(help="Citizen Participation Monitor of Rosario", no_args_is_help=True)
+db_app = typer.Typer(help="The database: private cluster, migrations", no_args_is_help=True)
+load_app = typer.Typer(help="Load reference geography, real sites and the demo registry", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(load_app, name="load")
+
+
+def _url() -> str:
+    from gis.cluster import database_url
+
+    return database_url()
+
+
+def _echo(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Start the private cluster (when DATABASE_URL is unset) and migrate the schema."""
+    from gis.db import migrate
+
+    url = _url()
+    migrate(url)
+    typer.echo(f"database ready: {url}")
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending schema migrations."""
+    from gis.db import current_revision, migrate
+
+    url = _url()
+    migrate(url)
+    typer.echo(f"schema at {current_revision(url)}")
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the private cluster (keeps its data)."""
+    from gis.cluster import PrivateCluster
+
+    PrivateCluster().stop()
+    typer.echo("private cluster stopped")
+
+
+@db_app.command("reset")
+def db_reset(yes: bool = typer.Option(False, "--yes", help="confirm: every row is lost")) -> None:
+    """Delete the private cluster and everything in it."""
+    from gis.cluster import PrivateCluster
+
+    if get_settings().database_url:
+        raise typer.BadParameter("reset only removes the private cluster; DATABASE_URL is set")
+    if not yes:
+        raise typer.BadParameter("pass --yes to delete the private cluster and all its data")
+    PrivateCluster().destroy()
+    typer.echo("private cluster removed")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (for psql, QGIS or GDAL)."""
+    typer.echo(_url())
+
+
+@load_app.command("geography")
+def load_geography(
+    data_dir: Path = typer.Option(None, help="folder with Rosario's layers (default MONITOR_DATA_DIR)"),
+    districts: Path = typer.Option(None, help="an official district layer replacing the dissolved one"),
+    no_verify: bool = typer.Option(False, "--no-verify", help="accept source files whose checksum changed"),
+) -> None:
+    """Load the 50 barrios and the 6 districts (idempotent)."""
+    from data.districts.loader import load_geography as load
+
+    _echo({"changed": load(_url(), data_dir or get_settings().data_dir, districts, verify=not no_verify)})
+
+
+@load_app.command("sites")
+def load_sites(data_dir: Path = typer.Option(None, help="folder with Rosario's layers")) -> None:
+    """Load the real participation sites (vecinales, district centres) as instances."""
+    from data.districts.sites import load_sites as load
+
+    _echo(load(_url(), data_dir or get_settings().data_dir))
+
+
+@load_app.command("demo")
+def load_demo(
+    seed: int = typer.Option(None, help="random seed (default MONITOR_DEMO_SEED)"),
+    instances: int = typer.Option(300, help="how many demo instances"),
+) -> None:
+    """Load the deterministic demo registry (every record flagged is_demo)."""
+    from gis.demo import load_demo as load
+
+    _echo(load(_url(), seed if seed is not None else get_settings().demo_seed, instances))
+
+
+@load_app.command("all")
+def load_all() -> None:
+    """Geography, real sites and demo: what `make run` loads."""
+    load_geography(None, None, False)
+    load_sites(None)
+    load_demo(None, 300)
+
+
+@app.command("import")
+def import_file(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON, CSV or GeoPackage"),
+    layer: str = typer.Option(None, help="instances, organizations or activities (default: from the file name)"),
+    actor: str = typer.Option("cli:import", help="who is importing (recorded in the history)"),
+) -> None:
+    """Import a file completely or not at all; every bad row is reported with its line and reason."""
+    from gis.importer import ImportRejected, import_path
+
+    try:
+        _echo(import_path(_url(), path, layer, actor))
+    except ImportRejected as rejected:
+        for problem in rejected.problems:
+            typer.echo(f"{path.name}:{problem}", err=True)
+        typer.echo(f"nothing imported: {len(rejected.problems)} problem(s)", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="default HOST or 127.0.0.1"),
+    port: int = typer.Option(None, help="default PORT or 8000"),
+    workers: int = typer.Option(1, help="worker processes"),
+) -> None:
+    """Serve the API and the web map."""
+    import uvicorn
+
+    settings = get_settings()
+    _url()  # starts the private cluster before the workers open their pools
+    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="info", proxy_headers=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,49 @@
+"""One place for configuration: environment variables (and `monitor.toml` beside the checkout) read once."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_FILE = ROOT / "monitor.toml"
+
+
+def _file_values(section: str) -> dict:
+    if not CONFIG_FILE.exists():
+        return {}
+    return tomllib.loads(CONFIG_FILE.read_text()).get(section, {})
+
+
+class Settings(BaseSettings):
+    """Service settings. `DATABASE_URL` unset means: use the private cluster inside the checkout."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL", "MONITOR_DATABASE_URL"))
+    data_dir: Path = Field(
+        ROOT.parent / "shared" / "data" / "rosario", validation_alias=AliasChoices("MONITOR_DATA_DIR")
+    )
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "MONITOR_HOST"))
+    port: int = Field(8000, validation_alias=AliasChoices("PORT", "MONITOR_PORT"))
+    cluster_dir: Path = Field(ROOT / ".pgcluster", validation_alias=AliasChoices("MONITOR_CLUSTER_DIR"))
+    cluster_port: int = Field(55432, validation_alias=AliasChoices("MONITOR_PG_PORT"))
+    database_name: str = Field("monitor", validation_alias=AliasChoices("MONITOR_DB_NAME"))
+    pool_size: int = Field(8, validation_alias=AliasChoices("MONITOR_POOL_SIZE"))
+    statement_timeout_ms: int = Field(15000, validation_alias=AliasChoices("MONITOR_STATEMENT_TIMEOUT_MS"))
+    demo_seed: int = Field(20211, validation_alias=AliasChoices("MONITOR_DEMO_SEED"))
+    public_url: str | None = Field(None, validation_alias=AliasChoices("MONITOR_PUBLIC_URL"))
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *_other_sources):
+        # Precedence: explicit arguments, then the environment, then monitor.toml [service].
+        return init_settings, env_settings, lambda: _file_values("service")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The catalogue of published layers: one definition serves features, tiles, PMTiles archives and styles."""

@@ -1,0 +1,45 @@
+from layers.layer import Layer, Property
+
+LAYER = Layer(
+    id="activities",
+    title="Agenda de actividades",
+    description="Upcoming and past activities of approved instances (times in America/Argentina/Cordoba). "
+    "Online activities have no geometry.",
+    source="published.activities",
+    geometry_type="Point",
+    properties=(
+        Property("title", "string", "Actividad"),
+        Property("instance_id", "integer", "Instancia"),
+        Property("instance_name", "string", "Nombre de la instancia"),
+        Property("kind", "string", "Tipo de instancia"),
+        Property("starts_at", "datetime", "Comienza"),
+        Property("ends_at", "datetime", "Termina"),
+        Property("status", "string", "Estado", enum=("scheduled", "cancelled", "held")),
+        Property("is_demo", "boolean", "Dato de demostración"),
+        Property("barrio_id", "integer", "Barrio (MSLINK)"),
+        Property("barrio", "string", "Barrio"),
+        Property("district", "string", "Distrito"),
+        Property("description", "string", "Descripción", in_tiles=False, filterable=False),
+        Property("venue_address", "string", "Dirección", in_tiles=False),
+        Property("online_url", "string", "Enlace", in_tiles=False, filterable=False),
+        Property("registration_url", "string", "Inscripción", in_tiles=False, filterable=False),
+        Property("registration_required", "boolean", "Requiere inscripción", in_tiles=False),
+        Property("timezone", "string", "Zona horaria", in_tiles=False),
+        Property("source", "string", "Fuente", in_tiles=False),
+    ),
+    minzoom=10,
+    maxzoom=16,
+    cluster_below_zoom=13,
+    datetime_columns=("starts_at", "ends_at"),
+    order_by="starts_at, id",
+    cache_seconds=30,
+    editable=True,
+    style=(
+        {
+            "id": "activities-circle",
+            "type": "circle",
+            "paint": {"circle-radius": 4, "circle-color": "#c51b7d", "circle-stroke-color": "#ffffff",
+                      "circle-stroke-width": 1},
+        },
+    ),
+)

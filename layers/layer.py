@@ -1,0 +1,55 @@
+"""What a published layer is. Endpoints never name a layer: they read these definitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PropertyType = Literal["string", "integer", "number", "boolean", "date", "datetime", "array"]
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    type: PropertyType
+    title: str
+    description: str = ""
+    in_tiles: bool = True  # carried in vector tiles (keep tiles small: long texts stay out)
+    filterable: bool = True  # offered as a Part 1 equality filter and a CQL2 queryable
+    enum: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str  # collection id and tile layer name: no dots (QGIS issue 51663)
+    title: str
+    description: str
+    source: str  # a view or table in the `published` schema (or an analytics result table)
+    geometry_type: Literal["Point", "MultiPolygon", "Polygon"]
+    properties: tuple[Property, ...]
+    id_column: str = "id"
+    id_type: Literal["integer", "string"] = "integer"
+    geom_column: str = "geom"  # EPSG:4326
+    mercator_column: str = "geom_3857"  # stored Web Mercator copy: tiles filter on its index
+    minzoom: int = 0
+    maxzoom: int = 16
+    cluster_below_zoom: int | None = None  # points: clustered with counts under this zoom
+    simplify: bool = False  # polygons: simplify by pixel size per zoom
+    datetime_columns: tuple[str, str] | None = None  # (start, end) for `datetime` filters
+    order_by: str = "id"
+    cache_seconds: int = 60
+    editable: bool = False  # OGC API Features Part 4 writes
+    is_analytics: bool = False
+    style: tuple[dict, ...] = field(default_factory=tuple)  # MapLibre style layers (source/source-layer added)
+    attribution: str = ""
+
+    def get_property(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+    @property
+    def property_names(self) -> list[str]:
+        return [p.name for p in self.properties]
+
+    @property
+    def tile_properties(self) -> list[str]:
+        return [p.name for p in self.properties if p.in_tiles]
