@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
 from api.database import open_pool
 from api.errors import install_error_handlers
-from api.routers import ROUTERS
+from api.routers import LIFESPAN_HOOKS, ROUTERS
 from gis.cluster import database_url
 from gis.config import Settings, get_settings
 
@@ -21,7 +21,10 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
         app.state.pool = open_pool(url or database_url(settings), settings)
         await app.state.pool.open(wait=True, timeout=30)
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for hook in LIFESPAN_HOOKS:
+                    await stack.enter_async_context(hook(app))
+                yield
         finally:
             await app.state.pool.close()
 

@@ -1,7 +1,11 @@
-"""Every router the application serves, in one list: add a new surface here."""
+"""Every router the application serves, and every background task it runs, in one place."""
 
 from api import health
 
 ROUTERS = [
     health.router,
 ]
+
+# Async context managers `hook(app)` entered at start-up and left at shutdown, in this order
+# (e.g. a listener that invalidates caches or schedules index recomputes when data changes).
+LIFESPAN_HOOKS = []

@@ -26,7 +26,8 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str | None = None) -> None:
-    command.upgrade(alembic_config(url or database_url()), "head")
+    # "heads": each area (registry, index, tiles…) may add its own branch of revisions on top of 0002.
+    command.upgrade(alembic_config(url or database_url()), "heads")
 
 
 def current_revision(url: str | None = None) -> str | None:
@@ -34,7 +35,8 @@ def current_revision(url: str | None = None) -> str | None:
         exists = conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0]
         if not exists:
             return None
-        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        rows = conn.execute("SELECT version_num FROM alembic_version ORDER BY 1").fetchall()
+        return ",".join(r[0] for r in rows)
 
 
 @contextmanager
