@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, validation_alias=AliasChoices("MONITOR_PUBLIC_URL"))
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *_other_sources):
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
         # Precedence: explicit arguments, then the environment, then monitor.toml [service].
         return init_settings, env_settings, lambda: _file_values("service")
 
