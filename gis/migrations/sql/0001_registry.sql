@@ -44,7 +44,8 @@ INSERT INTO monitor.themes (code, label_es, label_en) VALUES
     ('vivienda', 'Vivienda y hábitat', 'Housing'),
     ('espacio_publico', 'Espacio público', 'Public space'),
     ('economia_social', 'Economía social', 'Social economy'),
-    ('gobierno_abierto', 'Gobierno abierto', 'Open government');
+    ('gobierno_abierto', 'Gobierno abierto', 'Open government'),
+    ('vida_barrial', 'Vida barrial y servicios urbanos', 'Neighbourhood life and services');
 
 CREATE TABLE monitor.standard_criteria (
     code text PRIMARY KEY CHECK (code ~ '^[a-z][a-z_0-9]*$'),
@@ -320,9 +321,11 @@ CREATE FUNCTION monitor.place_activity() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     parent monitor.instances%ROWTYPE;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.timezone) THEN
+    BEGIN
+        PERFORM now() AT TIME ZONE NEW.timezone;  -- pg_timezone_names would read every zone file per row
+    EXCEPTION WHEN invalid_parameter_value THEN
         RAISE EXCEPTION 'unknown time zone "%"', NEW.timezone USING ERRCODE = 'check_violation';
-    END IF;
+    END;
     SELECT * INTO parent FROM monitor.instances WHERE id = NEW.instance_id;
     IF NEW.venue IS NULL AND NEW.online_url IS NULL THEN
         NEW.venue := parent.venue;
