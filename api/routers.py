@@ -1,9 +1,12 @@
 """Every router the application serves, and every background task it runs, in one place."""
 
-from api import health
+from api import agenda, features, health, web
 
 ROUTERS = [
     health.router,
+    agenda.router,
+    web.router,
+    features.router,
 ]
 
 # Async context managers `hook(app)` entered at start-up and left at shutdown, in this order

@@ -1,0 +1,9 @@
+"""OGC API - Features (Parts 1-4) over every layer of the catalogue: one code path, no layer named."""
+
+from fastapi import APIRouter
+
+from api.features import collections, conformance, items, queryables
+
+router = APIRouter()
+for module in (conformance, collections, queryables, items):
+    router.include_router(module.router)

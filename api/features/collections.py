@@ -1,0 +1,81 @@
+"""/collections and /collections/{collectionId}: one document per catalogue layer, nothing named by hand."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Request
+from psycopg_pool import AsyncConnectionPool
+
+from api.database import get_pool
+from api.errors import Problem
+from api.features.http import GEOJSON, HTML, JSON, base_url, link, send
+from layers.catalogue import LAYERS, get_layer
+from layers.features_sql import CRS84, SUPPORTED_CRS, extent_sql
+from layers.layer import Layer
+
+router = APIRouter(tags=["OGC API - Features"])
+
+GREGORIAN = "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian"
+_extents: dict[str, tuple[float, dict]] = {}  # layer id → (expires at, extent): extents change slowly
+
+
+def layer_or_404(collection_id: str) -> Layer:
+    layer = get_layer(collection_id)
+    if layer is None:
+        raise Problem(404, "Not Found", f"no collection {collection_id!r}; see /collections")
+    return layer
+
+
+async def extent(pool: AsyncConnectionPool, layer: Layer) -> dict:
+    cached = _extents.get(layer.id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    async with pool.connection() as conn:
+        xmin, ymin, xmax, ymax, t0, t1 = await (await conn.execute(extent_sql(layer))).fetchone()
+    result = {"spatial": {"bbox": [[xmin, ymin, xmax, ymax]] if xmin is not None else [[-180, -90, 180, 90]],
+                          "crs": CRS84}}
+    if layer.datetime_columns:
+        result["temporal"] = {"interval": [[t0.isoformat() if t0 else None, t1.isoformat() if t1 else None]],
+                              "trs": GREGORIAN}
+    _extents[layer.id] = (time.monotonic() + min(layer.cache_seconds, 300), result)
+    return result
+
+
+async def collection_document(request: Request, pool: AsyncConnectionPool, layer: Layer) -> dict:
+    root = f"{base_url(request)}/collections/{layer.id}"
+    return {
+        "id": layer.id,
+        "title": layer.title,
+        "description": layer.description,
+        "itemType": "feature",
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": CRS84,
+        "extent": await extent(pool, layer),
+        "links": [
+            link(root, "self", JSON, layer.title),
+            link(f"{root}?f=html", "alternate", HTML),
+            link(f"{root}/items", "items", GEOJSON, "Features"),
+            link(f"{root}/items?f=html", "items", HTML, "Features as HTML"),
+            link(f"{root}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                 "application/schema+json", "Queryables"),
+        ],
+        **({"attribution": layer.attribution} if layer.attribution else {}),
+    }
+
+
+@router.api_route("/collections", methods=["GET", "HEAD"], summary="The published layers")
+async def collections(request: Request, pool: AsyncConnectionPool = Depends(get_pool)):
+    root = base_url(request)
+    document = {
+        "links": [link(f"{root}/collections", "self", JSON), link(f"{root}/collections?f=html", "alternate", HTML)],
+        "crs": list(SUPPORTED_CRS),
+        "collections": [await collection_document(request, pool, layer) for layer in LAYERS],
+    }
+    return send(request, document, "Collections", cache_seconds=300)
+
+
+@router.api_route("/collections/{collectionId}", methods=["GET", "HEAD"], summary="One published layer")
+async def collection(collectionId: str, request: Request, pool: AsyncConnectionPool = Depends(get_pool)):  # noqa: N803
+    layer = layer_or_404(collectionId)
+    return send(request, await collection_document(request, pool, layer), layer.title, cache_seconds=300)

@@ -1,0 +1,145 @@
+"""/collections/{collectionId}/items and /items/{featureId}: GeoJSON pages built by PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import psycopg
+from fastapi import APIRouter, Depends, Query, Request
+from psycopg_pool import AsyncConnectionPool
+
+from api.database import get_pool
+from api.errors import Problem
+from api.features.collections import layer_or_404
+from api.features.html import render
+from api.features.http import GEOJSON, HTML, JSON, base_url, link, respond, wants_html
+from api.features.params import DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
+from layers.features_sql import ItemsQuery, QueryError, count_sql, crs_by_uri, item_sql, items_sql
+from layers.layer import Layer
+
+router = APIRouter(tags=["OGC API - Features"])
+
+
+async def run(pool: AsyncConnectionPool, statement, params) -> tuple:
+    """One row; database refusals of a value (bad cast, bad geometry) are the client's 400, never a 500."""
+    try:
+        async with pool.connection() as conn:
+            return await (await conn.execute(statement, params)).fetchone()
+    except QueryError as exc:
+        raise Problem(400, exc.title, exc.detail) from None
+    except (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue) as exc:
+        raise Problem(400, "Invalid value", str(exc).splitlines()[0][:300]) from None
+    except psycopg.errors.QueryCanceled:
+        raise Problem(503, "Query too slow", "the query exceeded the statement timeout; narrow it") from None
+
+
+def page_links(request: Request, layer: Layer, query: ItemsQuery, returned: int, matched: int) -> list[dict]:
+    url = f"{base_url(request)}/collections/{layer.id}/items"
+    params = dict(request.query_params)
+
+    def at(offset: int, **extra) -> str:
+        return f"{url}?{urlencode({**params, 'offset': offset, 'limit': query.limit, **extra})}"
+
+    links = [link(at(query.offset), "self", GEOJSON, "This page"),
+             link(at(query.offset, f="html"), "alternate", HTML, "This page as HTML"),
+             link(f"{base_url(request)}/collections/{layer.id}", "collection", JSON, layer.title)]
+    if query.offset + returned < matched:
+        links.append(link(at(query.offset + query.limit), "next", GEOJSON, "Next page"))
+    if query.offset > 0:
+        links.append(link(at(max(query.offset - query.limit, 0)), "prev", GEOJSON, "Previous page"))
+    return links
+
+
+@router.api_route("/collections/{collectionId}/items", methods=["GET", "HEAD"], summary="Features of a layer")
+async def items(
+    collectionId: str,  # noqa: N803
+    request: Request,
+    pool: AsyncConnectionPool = Depends(get_pool),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Features per page"),
+    offset: int = Query(0, ge=0, description="Features to skip"),
+    bbox: str | None = Query(None, description="minx,miny,maxx,maxy in bbox-crs (default CRS84 lon/lat)"),
+    bbox_crs: str | None = Query(None, alias="bbox-crs", description="CRS of bbox (Part 2)"),
+    datetime_: str | None = Query(None, alias="datetime", description="RFC 3339 instant or interval"),
+    filter_: str | None = Query(None, alias="filter", description="CQL2 filter (Part 3)"),
+    filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text (default) or cql2-json"),
+    filter_crs: str | None = Query(None, alias="filter-crs", description="CRS of geometries in filter"),
+    sortby: str | None = Query(None, description="e.g. +name,-population"),
+    properties: str | None = Query(None, description="Comma-separated properties to include"),
+    crs: str | None = Query(None, description="CRS of the response geometries (Part 2)"),
+    f: str | None = Query(None, description="json or html"),
+):
+    layer = layer_or_404(collectionId)
+    query = parse_items_query(request, layer)
+    try:
+        statement, params = items_sql(layer, query)
+    except QueryError as exc:
+        raise Problem(400, exc.title, exc.detail) from None
+    features, returned = await run(pool, statement, params)
+    if returned < query.limit and (returned > 0 or query.offset == 0):
+        matched = query.offset + returned  # a short page is the last one: no count query needed
+    else:
+        matched = (await run(pool, *count_sql(layer, query)))[0]
+    head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
+            "links": page_links(request, layer, query, returned, matched)}
+    headers = {"Content-Crs": f"<{query.crs.uri}>"}
+    if wants_html(request):
+        document = {**head, "features": json.loads(f"[{features}]")}
+        return respond(request, render(document, layer.title), HTML, layer.cache_seconds, headers=headers)
+    prefix = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+    body = f'{prefix},"features":[{features}]}}'.encode()
+    return respond(request, body, GEOJSON, layer.cache_seconds, headers=headers)
+
+
+def parse_feature_id(layer: Layer, feature_id: str):
+    if layer.id_type == "integer":
+        try:
+            value = int(feature_id)
+        except ValueError:
+            raise Problem(404, "Not Found", f"{layer.id} ids are integers; {feature_id!r} is none") from None
+        if not -2**31 <= value < 2**31:
+            raise Problem(404, "Not Found", f"no feature {feature_id} in {layer.id}")
+        return value
+    return feature_id
+
+
+def item_etag(layer: Layer, feature_id, version: int | None) -> str | None:
+    """Editable layers: the row version, the same tag that If-Match is checked against on writes."""
+    return f'"{layer.id}-{feature_id}-v{version}"' if version is not None else None
+
+
+@router.api_route("/collections/{collectionId}/items/{featureId}", methods=["GET", "HEAD"],
+                  summary="One feature")
+async def item(
+    collectionId: str,  # noqa: N803
+    featureId: str,  # noqa: N803
+    request: Request,
+    pool: AsyncConnectionPool = Depends(get_pool),
+    crs: str | None = Query(None, description="CRS of the response geometry (Part 2)"),
+    f: str | None = Query(None, description="json or html"),
+):
+    layer = layer_or_404(collectionId)
+    unknown = [k for k in request.query_params if k not in ("crs", "f", "properties")]
+    if unknown:
+        raise Problem(400, "Unknown parameter", f"unknown query parameter(s): {', '.join(unknown)}")
+    feature_id = parse_feature_id(layer, featureId)
+    try:
+        out_crs = crs_by_uri(crs)
+        props = request.query_params.get("properties")
+        statement, params = item_sql(layer, feature_id, out_crs, props.split(",") if props else None)
+    except QueryError as exc:
+        raise Problem(400, exc.title, exc.detail) from None
+    row = await run(pool, statement, params)
+    if row is None:
+        raise Problem(404, "Not Found", f"no feature {featureId} in {layer.id}")
+    feature = json.loads(row[0])
+    root = f"{base_url(request)}/collections/{layer.id}"
+    feature["links"] = [link(f"{root}/items/{featureId}", "self", GEOJSON),
+                        link(f"{root}/items/{featureId}?f=html", "alternate", HTML),
+                        link(root, "collection", JSON, layer.title)]
+    headers = {"Content-Crs": f"<{out_crs.uri}>"}
+    etag = item_etag(layer, feature_id, row[1])
+    if wants_html(request):
+        return respond(request, render(feature, f"{layer.title}: {featureId}"), HTML, layer.cache_seconds,
+                       headers=headers)
+    return respond(request, feature, GEOJSON, layer.cache_seconds, headers=headers, etag=etag)

@@ -1,0 +1,444 @@
+"""The one SQL builder for OGC API - Features items: every value is a bound parameter, every name an Identifier.
+
+Input is an `ItemsQuery` already parsed from HTTP (filters arrive as CQL2-JSON, whatever language the client
+used); output is a `psycopg.sql.Composed` plus its parameters. Features are serialised to GeoJSON by PostgreSQL
+itself (one text per page), so a page of 1,000 features never becomes 1,000 Python dicts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+
+from psycopg import sql
+from pyproj import CRS as ProjCRS
+from shapely.geometry import shape
+
+from layers.layer import Layer
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+STORAGE_SRID = 4326  # every published geometry column is EPSG:4326 in PostGIS (x = longitude)
+
+
+class QueryError(ValueError):
+    """A request the builder cannot honour: the API answers it with 400 and this text."""
+
+    def __init__(self, title: str, detail: str):
+        super().__init__(detail)
+        self.title, self.detail = title, detail
+
+
+# ---------------------------------------------------------------- coordinate reference systems
+@dataclass(frozen=True)
+class Crs:
+    uri: str
+    srid: int
+    flip: bool  # the CRS's first axis is northing/latitude: PostGIS (x, y) must be swapped on the wire
+    decimals: int  # GeoJSON precision: ~1 cm in degrees (7) or 1 mm in metres (3)
+    bounds: tuple[float, float, float, float] | None  # area of use in lon/lat, for sanity checks
+
+
+@cache
+def _crs(uri: str, srid: int) -> Crs:
+    proj = ProjCRS.from_string("OGC:CRS84") if uri == CRS84 else ProjCRS.from_epsg(srid)
+    flip = proj.axis_info[0].direction in ("north", "south")
+    decimals = 7 if proj.is_geographic else 3
+    return Crs(uri, srid, flip, decimals, proj.area_of_use.bounds if proj.area_of_use else None)
+
+
+SUPPORTED_CRS: tuple[str, ...] = (CRS84, EPSG + "4326", EPSG + "3857", EPSG + "22185")
+
+
+def crs_by_uri(uri: str | None, parameter: str = "crs") -> Crs:
+    """`None` means CRS84. Accepts the OGC URI and the `EPSG:n` / `[EPSG:n]` shorthands clients send."""
+    if uri is None or uri == "":
+        return _crs(CRS84, STORAGE_SRID)
+    text = uri.strip().strip("[]")
+    if text.upper() in ("CRS84", "OGC:CRS84"):
+        text = CRS84
+    elif text.upper().startswith("EPSG:"):
+        text = EPSG + text[5:]
+    elif text.startswith("http://www.opengis.net/def/crs/EPSG/") and "/" in text:
+        text = EPSG + text.rsplit("/", 1)[-1]
+    if text not in SUPPORTED_CRS:
+        raise QueryError(f"Unsupported {parameter}", f"{parameter} must be one of: {', '.join(SUPPORTED_CRS)}")
+    return _crs(text, STORAGE_SRID if text == CRS84 else int(text.rsplit("/", 1)[-1]))
+
+
+def _to_storage(geometry: sql.Composable, crs: Crs) -> sql.Composable:
+    """A geometry expression given in `crs` (wire axis order) → EPSG:4326 with x = longitude."""
+    if crs.flip:
+        geometry = sql.SQL("ST_FlipCoordinates({})").format(geometry)
+    geometry = sql.SQL("ST_SetSRID({}, {})").format(geometry, sql.Literal(crs.srid))
+    if crs.srid != STORAGE_SRID:
+        geometry = sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(STORAGE_SRID))
+    return geometry
+
+
+def _from_storage(column: sql.Composable, crs: Crs) -> sql.Composable:
+    if crs.srid != STORAGE_SRID:
+        column = sql.SQL("ST_Transform({}, {})").format(column, sql.Literal(crs.srid))
+    if crs.flip:
+        column = sql.SQL("ST_FlipCoordinates({})").format(column)
+    return column
+
+
+def envelope(bbox: tuple[float, ...], crs: Crs, parameter: str = "bbox") -> tuple[sql.Composable, list]:
+    """A checked bbox (4 or 6 numbers, wire axis order of `crs`) as a storage-CRS polygon expression."""
+    if len(bbox) not in (4, 6):
+        raise QueryError(f"Invalid {parameter}", f"{parameter} needs 4 numbers (or 6 with heights)")
+    if not all(math.isfinite(v) for v in bbox):
+        raise QueryError(f"Invalid {parameter}", f"{parameter} values must be finite numbers")
+    half = len(bbox) // 2
+    lower, upper = bbox[:2], bbox[half:half + 2]
+    if crs.flip:
+        lower, upper = lower[::-1], upper[::-1]
+    (minx, miny), (maxx, maxy) = lower, upper
+    if minx > maxx or miny > maxy:
+        raise QueryError(f"Invalid {parameter}", f"{parameter} lower corner must be below and left of the upper corner")
+    if crs.srid == STORAGE_SRID and not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        order = "lat,lon" if crs.flip else "lon,lat"
+        raise QueryError(f"Invalid {parameter}", f"{parameter} is outside the valid range of {crs.uri} ({order})")
+    if crs.srid != STORAGE_SRID and max(abs(v) for v in (minx, miny, maxx, maxy)) > 4e7:
+        raise QueryError(f"Invalid {parameter}", f"{parameter} is outside the valid range of {crs.uri}")
+    polygon = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s)")
+    # The envelope is built in x/y order already, so only the SRID and transform remain.
+    storage = sql.SQL("ST_SetSRID({}, {})").format(polygon, sql.Literal(crs.srid))
+    if crs.srid != STORAGE_SRID:
+        storage = sql.SQL("ST_Transform({}, {})").format(storage, sql.Literal(STORAGE_SRID))
+    return storage, [minx, miny, maxx, maxy]
+
+
+# ---------------------------------------------------------------- values
+def coerce(value, type_: str, name: str):
+    """A query-string or CQL2 literal as the Python value of a property's type; QueryError if it is not one."""
+    def bad():
+        return QueryError("Invalid value", f"{name!r} is of type {type_}; {value!r} is not")
+
+    if isinstance(value, dict) and len(value) == 1 and ("date" in value or "timestamp" in value):
+        value = next(iter(value.values()))
+    try:
+        if type_ == "string":
+            if not isinstance(value, str):
+                raise bad()
+            return value
+        if type_ == "boolean":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise bad()
+        if type_ in ("integer", "number"):
+            if isinstance(value, bool):
+                raise bad()
+            number = float(value) if isinstance(value, str) else value
+            if not isinstance(number, int | float) or not math.isfinite(number):
+                raise bad()
+            if type_ == "integer":
+                if number != int(number) or abs(number) > 2**31:
+                    raise bad()
+                return int(number)
+            return float(number)
+        if type_ == "date":
+            if not isinstance(value, str):
+                raise bad()
+            return date.fromisoformat(value)
+        if type_ == "datetime":
+            if isinstance(value, str):
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                if parsed.tzinfo is None:
+                    raise QueryError("Invalid value", f"{name!r}: give a time zone (e.g. Z or -03:00)")
+                return parsed
+            raise bad()
+        if type_ == "array":
+            if isinstance(value, str):
+                return [value]
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return value
+            raise bad()
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, QueryError):
+            raise
+        raise bad() from None
+    raise bad()
+
+
+def parse_datetime_interval(text: str) -> tuple[datetime | None, datetime | None]:
+    """`instant`, `start/end`, `../end`, `start/..` (RFC 3339) → (start, end); open ends are None."""
+    parts = text.split("/")
+    if len(parts) > 2 or not text:
+        raise QueryError("Invalid datetime", "datetime is an RFC 3339 instant or an interval start/end")
+    values = []
+    for part in parts:
+        if part in ("..", ""):
+            values.append(None)
+            continue
+        try:
+            if len(part) == 10:
+                values.append(datetime.fromisoformat(part + "T00:00:00+00:00"))
+            else:
+                values.append(coerce(part, "datetime", "datetime"))
+        except (QueryError, ValueError):
+            raise QueryError("Invalid datetime", f"{part!r} is not an RFC 3339 date-time") from None
+    if len(values) == 1:
+        return values[0], values[0]
+    if values[0] and values[1] and values[0] > values[1]:
+        raise QueryError("Invalid datetime", "the interval ends before it starts")
+    return values[0], values[1]
+
+
+# ---------------------------------------------------------------- CQL2 (JSON form) → SQL
+COMPARISONS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+SPATIAL = {"s_intersects": "ST_Intersects", "s_equals": "ST_Equals", "s_disjoint": "ST_Disjoint",
+           "s_touches": "ST_Touches", "s_within": "ST_Within", "s_overlaps": "ST_Overlaps",
+           "s_crosses": "ST_Crosses", "s_contains": "ST_Contains"}
+ARRAYS = {"a_equals": "=", "a_contains": "@>", "a_containedby": "<@", "a_overlaps": "&&"}
+GEOMETRY_QUERYABLE = "geometry"
+
+
+@dataclass
+class _Compiler:
+    """Compiles a CQL2-JSON tree (from the `cql2` parser, so already syntax-checked) over one layer.
+
+    Hand-written because pygeofilter's and cql2's SQL outputs inline the literal values into the SQL text;
+    here every literal is a bound parameter and every property is checked against the layer's queryables.
+    """
+
+    layer: Layer
+    crs: Crs
+    params: list = field(default_factory=list)
+
+    def condition(self, node) -> sql.Composable:
+        if isinstance(node, bool):
+            return sql.SQL("TRUE" if node else "FALSE")
+        if not isinstance(node, dict) or "op" not in node:
+            raise QueryError("Invalid filter", f"expected a predicate, found {node!r}")
+        op, args = str(node["op"]).lower(), node.get("args", [])
+        if op in ("and", "or"):
+            parts = [self.condition(a) for a in args]
+            return sql.SQL("({})").format(sql.SQL(f" {op.upper()} ").join(parts))
+        if op == "not":
+            return sql.SQL("(NOT {})").format(self.condition(args[0]))
+        if op in COMPARISONS:
+            return self.comparison(COMPARISONS[op], *args)
+        if op == "like":
+            lhs, type_ = self.expression(args[0])
+            self.require(type_, "string", "LIKE")
+            return sql.SQL("({} LIKE {})").format(lhs, self.operand(args[1], "string", "LIKE pattern"))
+        if op == "between":
+            lhs, type_ = self.expression(args[0])
+            self.require(type_, ("integer", "number", "date", "datetime"), "BETWEEN")
+            return sql.SQL("({} BETWEEN {} AND {})").format(lhs, self.operand(args[1], type_, "BETWEEN"),
+                                                           self.operand(args[2], type_, "BETWEEN"))
+        if op == "in":
+            lhs, type_ = self.expression(args[0])
+            if not isinstance(args[1], list) or type_ in ("array", "geometry"):
+                raise QueryError("Invalid filter", "IN needs a property and a list of values")
+            values = [self.value(v, type_) for v in args[1]]
+            return sql.SQL("({} = ANY({}))").format(lhs, self.bind(values))
+        if op == "isnull":
+            lhs, _ = self.expression(args[0])
+            return sql.SQL("({} IS NULL)").format(lhs)
+        if op in SPATIAL:
+            return self.spatial(SPATIAL[op], *args)
+        if op in ARRAYS:
+            lhs, type_ = self.expression(args[0])
+            self.require(type_, "array", op.upper())
+            return sql.SQL("({} {} {}::text[])").format(lhs, sql.SQL(ARRAYS[op]),
+                                                        self.bind(coerce(args[1], "array", op)))
+        raise QueryError("Unsupported filter", f"the operator {node['op']!r} is not supported here; see /conformance")
+
+    def comparison(self, op: str, left, right) -> sql.Composable:
+        lhs, type_ = self.expression(left)
+        if type_ in ("array", "geometry"):
+            raise QueryError("Invalid filter", f"{op} cannot compare a {type_} property; use A_* or S_* functions")
+        return sql.SQL("({} {} {})").format(lhs, sql.SQL(op), self.operand(right, type_, op))
+
+    def spatial(self, function: str, left, right) -> sql.Composable:
+        lhs, type_ = self.expression(left)
+        self.require(type_, "geometry", function)
+        return sql.SQL("{}({}, {})").format(sql.SQL(function), lhs, self.geometry(right))
+
+    def geometry(self, node) -> sql.Composable:
+        if isinstance(node, dict) and "bbox" in node:
+            expression, values = envelope(tuple(float(v) for v in node["bbox"]), self.crs, "filter bbox")
+            self.params.extend(values)
+            return expression
+        if isinstance(node, dict) and "type" in node and "coordinates" in node:
+            try:
+                checked = shape(node)
+            except Exception as exc:  # shapely raises several kinds for malformed coordinates
+                raise QueryError("Invalid filter geometry", str(exc)[:200]) from None
+            if checked.is_empty or not checked.is_valid:
+                raise QueryError("Invalid filter geometry", "the geometry is empty or not valid (self-intersection?)")
+            return _to_storage(sql.SQL("ST_GeomFromText({})").format(self.bind(checked.wkt)), self.crs)
+        raise QueryError("Invalid filter", f"expected a geometry literal, found {node!r}")
+
+    def expression(self, node) -> tuple[sql.Composable, str]:
+        if isinstance(node, dict) and "property" in node:
+            return self.property(node["property"])
+        if isinstance(node, dict) and str(node.get("op", "")).lower() == "casei":
+            argument = node["args"][0]
+            if isinstance(argument, str):
+                return sql.SQL("lower({})").format(self.bind(argument)), "string"
+            inner, type_ = self.expression(argument)
+            self.require(type_, "string", "CASEI")
+            return sql.SQL("lower({})").format(inner), "string"
+        raise QueryError("Unsupported filter", f"the left side must be a queryable property, found {node!r}")
+
+    def operand(self, node, type_: str, context: str) -> sql.Composable:
+        if isinstance(node, dict) and ("property" in node or str(node.get("op", "")).lower() == "casei"):
+            other, other_type = self.expression(node)
+            if other_type != type_ and {other_type, type_} != {"integer", "number"}:
+                raise QueryError("Invalid filter", f"{context}: cannot compare {type_} with {other_type}")
+            return other
+        return self.bind(self.value(node, type_))
+
+    def value(self, node, type_: str):
+        return coerce(node, type_, f"filter value for a {type_} property")
+
+    def property(self, name: str) -> tuple[sql.Composable, str]:
+        if name in (GEOMETRY_QUERYABLE, self.layer.geom_column):
+            return sql.Identifier(self.layer.geom_column), "geometry"
+        if name == "id":
+            return sql.Identifier(self.layer.id_column), self.layer.id_type
+        prop = self.layer.get_property(name)
+        if prop is None or not prop.filterable:
+            raise QueryError("Unknown queryable", f"{name!r} is not a queryable of {self.layer.id}; "
+                             f"see /collections/{self.layer.id}/queryables")
+        return sql.Identifier(prop.name), prop.type
+
+    def bind(self, value) -> sql.Composable:
+        self.params.append(value)
+        return sql.SQL("%s")
+
+    @staticmethod
+    def require(type_: str, allowed, context: str) -> None:
+        allowed = (allowed,) if isinstance(allowed, str) else allowed
+        if type_ not in allowed:
+            raise QueryError("Invalid filter", f"{context} does not apply to a {type_} property")
+
+
+def queryable_names(layer: Layer) -> list[str]:
+    return ["id", GEOMETRY_QUERYABLE] + [p.name for p in layer.properties if p.filterable]
+
+
+# ---------------------------------------------------------------- items
+@dataclass
+class ItemsQuery:
+    limit: int = 100
+    offset: int = 0
+    bbox: tuple[float, ...] | None = None
+    bbox_crs: Crs = field(default_factory=lambda: crs_by_uri(None))
+    interval: tuple[datetime | None, datetime | None] | None = None
+    equals: dict[str, str] = field(default_factory=dict)
+    cql: dict | bool | None = None  # CQL2-JSON
+    filter_crs: Crs = field(default_factory=lambda: crs_by_uri(None))
+    sortby: list[tuple[str, bool]] = field(default_factory=list)  # (name, descending)
+    properties: list[str] | None = None
+    crs: Crs = field(default_factory=lambda: crs_by_uri(None))
+
+
+def _source(layer: Layer) -> sql.Composable:
+    return sql.Identifier(*layer.source.split("."))
+
+
+def where_clause(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]:
+    conditions: list[sql.Composable] = []
+    params: list = []
+    geom = sql.Identifier(layer.geom_column)
+    if query.bbox is not None:
+        box, values = envelope(query.bbox, query.bbox_crs)
+        # `&&` lets the GiST index on the geometry answer first; ST_Intersects then decides exactly.
+        conditions.append(sql.SQL("({g} && {b} AND ST_Intersects({g}, {b}))").format(g=geom, b=box))
+        params += values + values
+    if query.interval is not None:
+        if not layer.datetime_columns:
+            raise QueryError("Invalid datetime", f"{layer.id} has no temporal property to filter by datetime")
+        start_col, end_col = (sql.Identifier(c) for c in layer.datetime_columns)
+        start, end = query.interval
+        if end is not None:
+            conditions.append(sql.SQL("{} <= %s").format(start_col))
+            params.append(end)
+        if start is not None:
+            conditions.append(sql.SQL("COALESCE({}, {}) >= %s").format(end_col, start_col))
+            params.append(start)
+    for name, raw in query.equals.items():
+        prop = layer.get_property(name)
+        if prop is None or not prop.filterable:
+            raise QueryError("Unknown parameter", f"{name!r} is not a filterable property of {layer.id}")
+        value = coerce(raw, "string" if prop.type == "array" else prop.type, name)
+        template = "%s = ANY({})" if prop.type == "array" else "{} = %s"
+        conditions.append(sql.SQL(template).format(sql.Identifier(prop.name)))
+        params.append(value)
+    if query.cql is not None:
+        compiler = _Compiler(layer, query.filter_crs)
+        conditions.append(compiler.condition(query.cql))
+        params += compiler.params
+    if not conditions:
+        return sql.SQL(""), []
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions), params
+
+
+def _order_by(layer: Layer, sortby: list[tuple[str, bool]]) -> sql.Composable:
+    terms: list[sql.Composable] = []
+    for name, descending in sortby:
+        if name != "id" and (layer.get_property(name) is None or layer.get_property(name).type == "array"):
+            raise QueryError("Invalid sortby", f"cannot sort {layer.id} by {name!r}")
+        column = layer.id_column if name == "id" else name
+        direction = sql.SQL("DESC" if descending else "ASC")
+        terms.append(sql.SQL("{} {} NULLS LAST").format(sql.Identifier(column), direction))
+    for column in [c.strip() for c in layer.order_by.split(",")] + [layer.id_column]:
+        terms.append(sql.Identifier(column))  # the layer's order, then the id: pages never overlap
+    return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(terms)
+
+
+def feature_json(layer: Layer, crs: Crs, properties: list[str] | None) -> sql.Composable:
+    """A json expression for one row as a GeoJSON Feature in `crs`."""
+    names = layer.property_names if properties is None else properties
+    unknown = [n for n in names if layer.get_property(n) is None]
+    if unknown:
+        raise QueryError("Invalid properties", f"unknown properties: {', '.join(unknown)}")
+    pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(n), sql.Identifier(n)) for n in names)
+    geometry = _from_storage(sql.Identifier(layer.geom_column), crs)
+    return sql.SQL(
+        "json_build_object('type', 'Feature', 'id', {id}, 'geometry', ST_AsGeoJSON({g}, {d})::json, "
+        "'properties', json_build_object({pairs}))"
+    ).format(id=sql.Identifier(layer.id_column), g=geometry, d=sql.Literal(crs.decimals), pairs=pairs)
+
+
+def items_sql(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]:
+    """One row: (features as a JSON array's inner text, how many)."""
+    where, params = where_clause(layer, query)
+    inner = (sql.SQL("SELECT {f} AS feature FROM {src}").format(f=feature_json(layer, query.crs, query.properties),
+                                                                src=_source(layer))
+             + where + _order_by(layer, query.sortby) + sql.SQL(" LIMIT %s OFFSET %s"))
+    statement = sql.SQL("SELECT COALESCE(string_agg(feature::text, ','), ''), count(*) FROM ({}) page").format(inner)
+    return statement, params + [query.limit, query.offset]
+
+
+def count_sql(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]:
+    where, params = where_clause(layer, query)
+    return sql.SQL("SELECT count(*) FROM {}").format(_source(layer)) + where, params
+
+
+def item_sql(layer: Layer, feature_id, crs: Crs, properties: list[str] | None = None) -> tuple[sql.Composable, list]:
+    """One row: (feature JSON text, version or NULL) — the version makes the ETag of editable layers."""
+    version = sql.SQL("version") if layer.editable else sql.SQL("NULL::integer")
+    statement = sql.SQL("SELECT {f}::text, {v} FROM {src} WHERE {id} = %s").format(
+        f=feature_json(layer, crs, properties), v=version, src=_source(layer), id=sql.Identifier(layer.id_column))
+    return statement, [feature_id]
+
+
+def extent_sql(layer: Layer) -> sql.Composable:
+    """Spatial (lon/lat) and, where the layer has one, temporal extent: one row of six values."""
+    temporal = sql.SQL("NULL::timestamptz, NULL::timestamptz")
+    if layer.datetime_columns:
+        start, end = (sql.Identifier(c) for c in layer.datetime_columns)
+        temporal = sql.SQL("min({s}), max(COALESCE({e}, {s}))").format(s=start, e=end)
+    return sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 "
+                   "FROM (SELECT ST_Extent({g}) AS e, {t} FROM {src}) x(e, t0, t1)").format(
+        g=sql.Identifier(layer.geom_column), t=temporal, src=_source(layer))
