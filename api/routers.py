@@ -1,11 +1,9 @@
 """Every router the application serves, and every background task it runs, in one place."""
 
-from api import agenda, features, health, web
+from api import features, health
 
 ROUTERS = [
     health.router,
-    agenda.router,
-    web.router,
     features.router,
 ]
 
