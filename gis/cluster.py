@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import time
+import zlib
 from pathlib import Path
 
 import psycopg
@@ -37,6 +39,11 @@ class ClusterError(RuntimeError):
     pass
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
 def pg_bin(name: str) -> str:
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
     for bindir in reversed(versions):
@@ -55,7 +62,18 @@ class PrivateCluster:
         self.data = self.root / "data"
         self.run_dir = self.root / "run"
         self.log = self.root / "server.log"
-        self.port = self.settings.cluster_port
+        self.port_file = self.root / "port"
+        self.port = self._port()
+
+    def _port(self) -> int:
+        """The port chosen when the cluster was created (kept in .pgcluster/port), so that every checkout on a
+        machine has its own and QGIS connections stay valid. Fresh clusters derive it from their path."""
+        if self.port_file.exists():
+            return int(self.port_file.read_text())
+        if self.settings.cluster_port:
+            return self.settings.cluster_port
+        preferred = 54400 + zlib.crc32(str(self.root).encode()) % 1000
+        return next(p for p in range(preferred, preferred + 200) if _port_free(p))
 
     @staticmethod
     def _reachable_root(wanted: Path) -> Path:
@@ -111,12 +129,17 @@ class PrivateCluster:
         extra = SERVER_CONF + f"port = {self.port}\nunix_socket_directories = '{self.run_dir}'\n"
         # Written through the server owner so the file keeps its ownership.
         self._run(["sh", "-c", f"cat >> '{conf}' <<'EOF'\n{extra}\nEOF"])
+        self.port_file.write_text(str(self.port))
 
     def start(self) -> None:
         self.init()
         if self.running():
             return
-        self._run([pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start"])
+        try:
+            self._run([pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start"])
+        except ClusterError as error:
+            tail = self.log.read_text()[-1500:] if self.log.exists() else ""
+            raise ClusterError(f"{error}\n--- {self.log} ---\n{tail}") from None
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 30) -> None:

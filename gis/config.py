@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "MONITOR_HOST"))
     port: int = Field(8000, validation_alias=AliasChoices("PORT", "MONITOR_PORT"))
     cluster_dir: Path = Field(ROOT / ".pgcluster", validation_alias=AliasChoices("MONITOR_CLUSTER_DIR"))
-    cluster_port: int = Field(55432, validation_alias=AliasChoices("MONITOR_PG_PORT"))
+    # None: a free port derived from the checkout's path, fixed when the private cluster is created.
+    cluster_port: int | None = Field(None, validation_alias=AliasChoices("MONITOR_PG_PORT"))
     database_name: str = Field("monitor", validation_alias=AliasChoices("MONITOR_DB_NAME"))
     pool_size: int = Field(8, validation_alias=AliasChoices("MONITOR_POOL_SIZE"))
     statement_timeout_ms: int = Field(15000, validation_alias=AliasChoices("MONITOR_STATEMENT_TIMEOUT_MS"))
