@@ -87,7 +87,7 @@ def _from_storage(column: sql.Composable, crs: Crs) -> sql.Composable:
 
 
 def envelope(bbox: tuple[float, ...], crs: Crs, parameter: str = "bbox") -> tuple[sql.Composable, list]:
-    """A checked bbox (4 or 6 numbers, wire axis order of `crs`) as a storage-CRS polygon expression."""
+    """A checked bbox (4 or 6 numbers, wire axis order of `crs`) as a polygon expression in that CRS."""
     if len(bbox) not in (4, 6):
         raise QueryError(f"Invalid {parameter}", f"{parameter} needs 4 numbers (or 6 with heights)")
     if not all(math.isfinite(v) for v in bbox):
@@ -104,12 +104,26 @@ def envelope(bbox: tuple[float, ...], crs: Crs, parameter: str = "bbox") -> tupl
         raise QueryError(f"Invalid {parameter}", f"{parameter} is outside the valid range of {crs.uri} ({order})")
     if crs.srid != STORAGE_SRID and max(abs(v) for v in (minx, miny, maxx, maxy)) > 4e7:
         raise QueryError(f"Invalid {parameter}", f"{parameter} is outside the valid range of {crs.uri}")
-    polygon = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s)")
-    # The envelope is built in x/y order already, so only the SRID and transform remain.
-    storage = sql.SQL("ST_SetSRID({}, {})").format(polygon, sql.Literal(crs.srid))
-    if crs.srid != STORAGE_SRID:
-        storage = sql.SQL("ST_Transform({}, {})").format(storage, sql.Literal(STORAGE_SRID))
-    return storage, [minx, miny, maxx, maxy]
+    native = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {})").format(sql.Literal(crs.srid))
+    return native, [minx, miny, maxx, maxy]
+
+
+def bbox_condition(column: sql.Composable, bbox: tuple[float, ...], crs: Crs) -> tuple[sql.Composable, list]:
+    """Features intersecting a bbox given in `crs`, exactly as PostGIS decides it in that CRS.
+
+    A projected rectangle is not a rectangle in lon/lat (its edges curve), so the index is asked with a
+    densified, slightly widened copy and the exact test is made in the bbox's own CRS.
+    """
+    box, values = envelope(bbox, crs)
+    if crs.srid == STORAGE_SRID:
+        # `&&` lets the GiST index answer first; ST_Intersects then decides exactly.
+        return sql.SQL("({g} && {b} AND ST_Intersects({g}, {b}))").format(g=column, b=box), values + values
+    step = max(values[2] - values[0], values[3] - values[1], 1.0) / 64
+    prefilter = sql.SQL("ST_Expand(ST_Transform(ST_Segmentize({b}, %s), {s}), 0.0005)").format(
+        b=box, s=sql.Literal(STORAGE_SRID))
+    condition = sql.SQL("({g} && {p} AND ST_Intersects(ST_Transform({g}, {srid}), {b}))").format(
+        g=column, p=prefilter, srid=sql.Literal(crs.srid), b=box)
+    return condition, values + [step] + values
 
 
 # ---------------------------------------------------------------- values
@@ -264,9 +278,11 @@ class _Compiler:
 
     def geometry(self, node) -> sql.Composable:
         if isinstance(node, dict) and "bbox" in node:
-            expression, values = envelope(tuple(float(v) for v in node["bbox"]), self.crs, "filter bbox")
+            box, values = envelope(tuple(float(v) for v in node["bbox"]), self.crs, "filter bbox")
             self.params.extend(values)
-            return expression
+            if self.crs.srid == STORAGE_SRID:
+                return box
+            return sql.SQL("ST_Transform({}, {})").format(box, sql.Literal(STORAGE_SRID))
         if isinstance(node, dict) and "type" in node and "coordinates" in node:
             try:
                 checked = shape(node)
@@ -351,10 +367,9 @@ def where_clause(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]
     params: list = []
     geom = sql.Identifier(layer.geom_column)
     if query.bbox is not None:
-        box, values = envelope(query.bbox, query.bbox_crs)
-        # `&&` lets the GiST index on the geometry answer first; ST_Intersects then decides exactly.
-        conditions.append(sql.SQL("({g} && {b} AND ST_Intersects({g}, {b}))").format(g=geom, b=box))
-        params += values + values
+        condition, values = bbox_condition(geom, query.bbox, query.bbox_crs)
+        conditions.append(condition)
+        params += values
     if query.interval is not None:
         if not layer.datetime_columns:
             raise QueryError("Invalid datetime", f"{layer.id} has no temporal property to filter by datetime")

@@ -3,7 +3,10 @@
 from fastapi import APIRouter
 
 from api.features import collections, conformance, items, queryables
+from api.features.openapi import openapi_hook  # registered in api/routers.LIFESPAN_HOOKS
 
 router = APIRouter()
 for module in (conformance, collections, queryables, items):
     router.include_router(module.router)
+
+__all__ = ["router", "openapi_hook"]

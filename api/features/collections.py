@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
 from api.errors import Problem
-from api.features.http import GEOJSON, HTML, JSON, base_url, link, send
+from api.features.http import GEOJSON, HTML, JSON, base_url, get_and_head, link, send
 from layers.catalogue import LAYERS, get_layer
 from layers.features_sql import CRS84, SUPPORTED_CRS, extent_sql
 from layers.layer import Layer
@@ -64,7 +64,7 @@ async def collection_document(request: Request, pool: AsyncConnectionPool, layer
     }
 
 
-@router.api_route("/collections", methods=["GET", "HEAD"], summary="The published layers")
+@get_and_head(router, "/collections", summary="The published layers")
 async def collections(request: Request, pool: AsyncConnectionPool = Depends(get_pool)):
     root = base_url(request)
     document = {
@@ -75,7 +75,7 @@ async def collections(request: Request, pool: AsyncConnectionPool = Depends(get_
     return send(request, document, "Collections", cache_seconds=300)
 
 
-@router.api_route("/collections/{collectionId}", methods=["GET", "HEAD"], summary="One published layer")
+@get_and_head(router, "/collections/{collectionId}", summary="One published layer")
 async def collection(collectionId: str, request: Request, pool: AsyncConnectionPool = Depends(get_pool)):  # noqa: N803
     layer = layer_or_404(collectionId)
     return send(request, await collection_document(request, pool, layer), layer.title, cache_seconds=300)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.features.http import GEOJSON, HTML, JSON, OPENAPI, base_url, link, send
+from api.features.http import GEOJSON, HTML, JSON, OPENAPI, base_url, get_and_head, link, send
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -24,7 +24,7 @@ CONFORMANCE: tuple[str, ...] = (
 )
 
 
-@router.api_route("/", methods=["GET", "HEAD"], summary="Landing page of the OGC API")
+@get_and_head(router, "/", summary="Landing page of the OGC API")
 async def landing(request: Request):
     root = base_url(request)
     document = {
@@ -45,7 +45,7 @@ async def landing(request: Request):
     return send(request, document, document["title"], cache_seconds=3600)
 
 
-@router.api_route("/conformance", methods=["GET", "HEAD"], summary="Conformance classes this server implements")
+@get_and_head(router, "/conformance", summary="Conformance classes this server implements")
 async def conformance(request: Request):
     root = base_url(request)
     document = {"conformsTo": list(CONFORMANCE),

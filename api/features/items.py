@@ -13,7 +13,7 @@ from api.database import get_pool
 from api.errors import Problem
 from api.features.collections import layer_or_404
 from api.features.html import render
-from api.features.http import GEOJSON, HTML, JSON, base_url, link, respond, wants_html
+from api.features.http import GEOJSON, HTML, JSON, base_url, get_and_head, link, respond, wants_html
 from api.features.params import DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
 from layers.features_sql import ItemsQuery, QueryError, count_sql, crs_by_uri, item_sql, items_sql
 from layers.layer import Layer
@@ -51,7 +51,7 @@ def page_links(request: Request, layer: Layer, query: ItemsQuery, returned: int,
     return links
 
 
-@router.api_route("/collections/{collectionId}/items", methods=["GET", "HEAD"], summary="Features of a layer")
+@get_and_head(router, "/collections/{collectionId}/items", summary="Features of a layer")
 async def items(
     collectionId: str,  # noqa: N803
     request: Request,
@@ -108,8 +108,7 @@ def item_etag(layer: Layer, feature_id, version: int | None) -> str | None:
     return f'"{layer.id}-{feature_id}-v{version}"' if version is not None else None
 
 
-@router.api_route("/collections/{collectionId}/items/{featureId}", methods=["GET", "HEAD"],
-                  summary="One feature")
+@get_and_head(router, "/collections/{collectionId}/items/{featureId}", summary="One feature")
 async def item(
     collectionId: str,  # noqa: N803
     featureId: str,  # noqa: N803

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.features.collections import layer_or_404
-from api.features.http import base_url, send
+from api.features.http import base_url, get_and_head, send
 from layers.layer import Layer, Property
 
 router = APIRouter(tags=["OGC API - Features"])
@@ -48,8 +48,7 @@ def queryables_document(layer: Layer, self_url: str) -> dict:
     }
 
 
-@router.api_route("/collections/{collectionId}/queryables", methods=["GET", "HEAD"],
-                  summary="Properties usable in filters")
+@get_and_head(router, "/collections/{collectionId}/queryables", summary="Properties usable in filters")
 async def queryables(collectionId: str, request: Request):  # noqa: N803
     layer = layer_or_404(collectionId)
     url = f"{base_url(request)}/collections/{layer.id}/queryables"

@@ -1,0 +1,172 @@
+"""Part 1 core, GeoJSON, HTML, OpenAPI and HTTP behaviour, against the live server over real HTTP."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from features_helpers import all_features
+
+from layers.catalogue import LAYERS
+
+
+def test_landing_page_links_are_absolute(http, live_server):
+    body = http.get("/").json()
+    rels = {link["rel"]: link["href"] for link in body["links"]}
+    for rel in ("self", "service-desc", "service-doc", "conformance", "data"):
+        assert rels[rel].startswith(live_server.url), rel
+    assert http.get(rels["service-desc"]).json()["openapi"].startswith("3.")
+    assert http.get(rels["service-doc"]).status_code == 200
+
+
+def test_conformance_declares_what_qgis_needs(http):
+    classes = set(http.get("/conformance").json()["conformsTo"])
+    for needed in ("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                   "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+                   "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+                   "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2"):
+        assert needed in classes
+
+
+def test_every_catalogue_layer_is_a_collection(http):
+    body = http.get("/collections").json()
+    ids = [c["id"] for c in body["collections"]]
+    assert ids == [layer.id for layer in LAYERS]
+    for collection in body["collections"]:
+        assert "." not in collection["id"]
+        assert collection["storageCrs"].endswith("CRS84")
+        assert "http://www.opengis.net/def/crs/EPSG/0/22185" in collection["crs"]
+        assert {"items", "self"} <= {link["rel"] for link in collection["links"]}
+        assert http.get(f"/collections/{collection['id']}").json()["id"] == collection["id"]
+
+
+@pytest.mark.parametrize("layer", [layer.id for layer in LAYERS])
+def test_paging_through_next_returns_exactly_number_matched(http, sql, layer):
+    features, matched = all_features(http, f"/collections/{layer}/items", {"limit": 7})
+    source = next(x for x in LAYERS if x.id == layer).source
+    assert matched == sql(f"SELECT count(*) FROM {source}")[0][0]  # noqa: S608 (catalogue name, not input)
+    assert len(features) == matched
+    assert len({f["id"] for f in features}) == matched  # no overlap, no gap
+
+
+def test_barrio_features_carry_mslink_name_district_population(http, sql):
+    features, _ = all_features(http, "/collections/barrios/items", {"limit": 100})
+    expected = {row[0]: row[1:] for row in sql("SELECT mslink, name, district_code, round(population)::int "
+                                                  "FROM monitor.barrios")}
+    assert {f["id"] for f in features} == set(expected)
+    for feature in features:
+        props = feature["properties"]
+        assert (props["name"], props["district"], props["population"]) == expected[feature["id"]]
+        assert feature["geometry"]["type"] == "MultiPolygon"
+
+
+def test_instances_publish_only_approved_rows_with_required_properties(http, sql):
+    features, matched = all_features(http, "/collections/instances/items", {"limit": 1000})
+    approved = sql("SELECT count(*) FROM monitor.instances WHERE moderation = 'approved' AND deleted_at IS NULL")[0][0]
+    assert matched == approved and len(features) == approved
+    for prop in ("name", "kind", "promoter", "themes", "modality", "scope", "status", "is_demo"):
+        assert prop in features[0]["properties"]
+    hidden = sql("SELECT id FROM monitor.instances WHERE moderation <> 'approved' OR deleted_at IS NOT NULL")
+    assert not {r[0] for r in hidden} & {f["id"] for f in features}
+
+
+def test_one_feature_and_missing_ones(http):
+    feature = http.get("/collections/barrios/items/1").json()
+    assert feature["type"] == "Feature" and feature["id"] == 1
+    assert http.get("/collections/barrios/items/999999").status_code == 404
+    assert http.get("/collections/barrios/items/abc").status_code == 404
+    assert http.get("/collections/nope/items").status_code == 404
+
+
+def test_limit_offset_and_links(http):
+    body = http.get("/collections/barrios/items", params={"limit": 10, "offset": 10}).json()
+    assert body["numberReturned"] == 10 and body["numberMatched"] == 50
+    rels = {link["rel"]: link["href"] for link in body["links"]}
+    assert "offset=20" in rels["next"] and "offset=0" in rels["prev"]
+    assert http.get("/collections/barrios/items").json()["numberReturned"] == 50  # default limit 100
+
+
+def test_sortby_properties_and_equality_filters(http, sql):
+    body = http.get("/collections/barrios/items",
+                    params={"sortby": "-population", "properties": "name,population", "limit": 5}).json()
+    populations = [f["properties"]["population"] for f in body["features"]]
+    assert populations == sorted(populations, reverse=True)
+    assert set(body["features"][0]["properties"]) == {"name", "population"}
+    assert populations[0] == sql("SELECT max(round(population))::int FROM monitor.barrios")[0][0]
+    body = http.get("/collections/barrios/items", params={"district": "CENTRO"}).json()
+    expected = sql("SELECT count(*) FROM monitor.barrios WHERE district_code = 'CENTRO'")[0][0]
+    assert body["numberMatched"] == expected > 0
+    assert {f["properties"]["district"] for f in body["features"]} == {"CENTRO"}
+
+
+def test_array_equality_and_boolean_filters(http, sql):
+    theme = sql("SELECT themes[1] FROM published.instances LIMIT 1")[0][0]
+    features, matched = all_features(http, "/collections/instances/items", {"themes": theme, "is_demo": "true"})
+    expected = sql("SELECT count(*) FROM published.instances WHERE %s = ANY(themes) AND is_demo", (theme,))[0][0]
+    assert matched == expected == len(features) and all(theme in f["properties"]["themes"] for f in features)
+
+
+def test_bbox_selects_like_postgis(http, sql):
+    bbox = (-60.70, -32.98, -60.62, -32.92)
+    features, matched = all_features(http, "/collections/instances/items", {"bbox": ",".join(map(str, bbox))})
+    expected = {r[0] for r in sql("SELECT id FROM published.instances "
+                                  "WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", bbox)}
+    assert {f["id"] for f in features} == expected and matched == len(expected) > 0
+
+
+def test_datetime_interval_on_activities(http, sql):
+    start, end = sql("SELECT min(starts_at), max(starts_at) FROM published.activities")[0]
+    middle = start + (end - start) / 2
+    interval = f"{middle.isoformat()}/.."
+    features, matched = all_features(http, "/collections/activities/items", {"datetime": interval, "limit": 500})
+    expected = sql("SELECT count(*) FROM published.activities WHERE COALESCE(ends_at, starts_at) >= %s",
+                   (middle,))[0][0]
+    assert matched == expected == len(features) > 0
+    assert http.get("/collections/barrios/items", params={"datetime": "2026-01-01T00:00:00Z"}).status_code == 400
+
+
+def test_head_etag_304_gzip_cors_cache_control(http):
+    url = "/collections/barrios/items"
+    full = http.get(url, headers={"Accept-Encoding": "gzip"})
+    assert full.headers["content-encoding"] == "gzip"
+    assert full.headers["access-control-allow-origin"] == "*"
+    assert "max-age" in full.headers["cache-control"]
+    etag = full.headers["etag"]
+    assert http.get(url, headers={"If-None-Match": etag}).status_code == 304
+    head = http.head(url)
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == etag
+    for path in ("/", "/conformance", "/collections", "/collections/barrios", "/collections/barrios/queryables",
+                 "/collections/barrios/items/1"):
+        assert http.head(path).status_code == 200, path
+    raw = http.get(url, headers={"Accept-Encoding": "gzip"}).extensions.get("http_version")
+    assert raw is not None
+    assert len(gzip.compress(full.content)) < len(full.content)
+
+
+def test_html_encoding(http):
+    for path in ("/", "/conformance", "/collections", "/collections/barrios", "/collections/barrios/items",
+                 "/collections/barrios/items/1"):
+        page = http.get(path, params={"f": "html"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), path
+        assert "<h1>" in page.text
+    browser = http.get("/collections/barrios/items", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert browser.headers["content-type"].startswith("text/html")
+
+
+def test_openapi_lists_property_filters_per_collection(http):
+    document = http.get("/api").json()
+    for layer in LAYERS:
+        names = {p["name"] for p in document["paths"][f"/collections/{layer.id}/items"]["get"]["parameters"]}
+        assert {"limit", "bbox", "filter", "crs"} <= names
+        assert {p.name for p in layer.properties if p.filterable} <= names
+
+
+def test_queryables(http):
+    body = http.get("/collections/instances/queryables").json()
+    assert body["type"] == "object" and body["$id"].endswith("/collections/instances/queryables")
+    assert body["properties"]["kind"]["enum"][0] == "consejo_barrial"
+    assert body["properties"]["geometry"]["format"] == "geometry-point"
+    assert "description" not in body["properties"]  # long texts are not filterable
