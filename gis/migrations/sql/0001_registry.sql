@@ -233,6 +233,11 @@ BEGIN
             (SELECT string_agg(code, ', ' ORDER BY code) FROM monitor.themes)
             USING ERRCODE = 'foreign_key_violation';
     END IF;
+    -- Before placement, so that an empty or invalid point is refused as such and not as "outside Rosario".
+    IF NEW.venue IS NOT NULL AND (ST_IsEmpty(NEW.venue) OR NOT ST_IsValid(NEW.venue)) THEN
+        RAISE EXCEPTION 'venue is not a valid, non-empty point'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'venue_valid';
+    END IF;
     IF NEW.venue IS NOT NULL THEN
         found_barrio := monitor.barrio_at(NEW.venue);
         IF found_barrio IS NULL THEN
@@ -331,6 +336,10 @@ BEGIN
         NEW.venue := parent.venue;
         NEW.venue_address := COALESCE(NEW.venue_address, parent.venue_address);
         NEW.online_url := parent.online_url;
+    END IF;
+    IF NEW.venue IS NOT NULL AND (ST_IsEmpty(NEW.venue) OR NOT ST_IsValid(NEW.venue)) THEN
+        RAISE EXCEPTION 'activity venue is not a valid, non-empty point'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'activity_venue_valid';
     END IF;
     IF NEW.venue IS NOT NULL THEN
         NEW.barrio_id := monitor.barrio_at(NEW.venue);
