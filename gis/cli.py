@@ -14,6 +14,8 @@ db_app = typer.Typer(help="The database: private cluster, migrations", no_args_i
 load_app = typer.Typer(help="Load reference geography, real sites and the demo registry", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
+export_app = typer.Typer(help="Export the public layers (PMTiles archives)", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 
 def _url() -> str:
@@ -33,6 +35,7 @@ def db_up() -> None:
 
     url = _url()
     migrate(url)
+    _set_readonly_password(url)
     typer.echo(f"database ready: {url}")
 
 
@@ -43,7 +46,21 @@ def db_migrate() -> None:
 
     url = _url()
     migrate(url)
+    _set_readonly_password(url)
     typer.echo(f"schema at {current_revision(url)}")
+
+
+def _set_readonly_password(url: str) -> None:
+    """MONITOR_READONLY_PASSWORD, when set, becomes the password of the QGIS read-only role."""
+    import os
+
+    import psycopg
+    from psycopg import sql
+
+    password = os.environ.get("MONITOR_READONLY_PASSWORD")
+    if password:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER ROLE monitor_readonly PASSWORD {}").format(sql.Literal(password)))
 
 
 @db_app.command("down")
@@ -129,6 +146,20 @@ def import_file(
             typer.echo(f"{path.name}:{problem}", err=True)
         typer.echo(f"nothing imported: {len(rejected.problems)} problem(s)", err=True)
         raise typer.Exit(1) from None
+
+
+@export_app.command("pmtiles")
+def export_pmtiles(
+    path: Path = typer.Argument(..., dir_okay=False, help="the archive to write, e.g. archives/monitor.pmtiles"),
+    minzoom: int = typer.Option(0, min=0, max=22, help="lowest zoom"),
+    maxzoom: int = typer.Option(16, min=0, max=22, help="highest zoom (at least 15 for the web map)"),
+) -> None:
+    """Write every public layer over Rosario to one PMTiles archive (served with HTTP Range at /archives/)."""
+    from layers.pmtiles_export import export_pmtiles as export
+
+    if maxzoom < minzoom:
+        raise typer.BadParameter("maxzoom must not be below minzoom")
+    _echo(export(_url(), path, minzoom, maxzoom))
 
 
 @app.command("serve")

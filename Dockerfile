@@ -1,0 +1,20 @@
+# The API image for docker-compose.yml (production). Development uses `make run` instead.
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY gis gis
+COPY api api
+COPY layers layers
+COPY data data
+RUN pip install --no-cache-dir .
+COPY --from=web /app/node_modules node_modules
+RUN useradd --system monitor
+USER monitor
+EXPOSE 8000
+CMD ["sh", "-c", "monitor db migrate && monitor load geography && monitor serve --host 0.0.0.0 --workers 2"]
