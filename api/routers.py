@@ -1,9 +1,11 @@
 """Every router the application serves, and every background task it runs, in one place."""
 
-from api import features, health
+from api import agenda, features, health, web
 
 ROUTERS = [
     health.router,
+    agenda.router,
+    web.router,
     features.router,
 ]
 
