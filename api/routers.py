@@ -1,14 +1,21 @@
 """Every router the application serves, and every background task it runs, in one place."""
 
-from api import agenda, features, health, web
+from api import agenda, archives, features, health, styles, tiles, tiles_ogc, web
+from api.tiles_service import tiles_lifespan
 
 ROUTERS = [
     health.router,
     agenda.router,
     web.router,
     features.router,
+    tiles.router,
+    tiles_ogc.router,
+    styles.router,
+    archives.router,
 ]
 
 # Async context managers `hook(app)` entered at start-up and left at shutdown, in this order
 # (e.g. a listener that invalidates caches or schedules index recomputes when data changes).
-LIFESPAN_HOOKS = []
+LIFESPAN_HOOKS = [
+    tiles_lifespan,
+]

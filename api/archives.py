@@ -1,0 +1,54 @@
+"""PMTiles archives (and any exported file) served with HTTP Range, so MapLibre's pmtiles protocol reads them
+straight from this server just as from static hosting: 206 with Content-Range, Accept-Ranges, If-Range, HEAD."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+
+from api.errors import Problem
+from api.tiles import public_base
+from api.tiles_http import CORS, etag_matches, preflight
+from gis.config import ROOT
+
+router = APIRouter(tags=["archives"])
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.pmtiles$")  # a plain file name: no directories, no traversal
+PMTILES = "application/vnd.pmtiles"
+
+
+def archives_dir(request: Request) -> Path:
+    """Where `monitor export pmtiles` puts archives: settings.archives_dir when configured, else ./archives."""
+    return Path(getattr(request.app.state.settings, "archives_dir", None) or ROOT / "archives")
+
+
+@router.api_route("/archives", methods=["GET", "HEAD"], summary="PMTiles archives offered")
+async def list_archives(request: Request):
+    folder, base = archives_dir(request), public_base(request)
+    files = sorted(p for p in folder.glob("*.pmtiles") if NAME.match(p.name)) if folder.is_dir() else []
+    return {"archives": [{"name": p.name, "size": p.stat().st_size, "href": f"{base}/archives/{p.name}",
+                          "type": PMTILES} for p in files]}
+
+
+@router.api_route("/archives/{name}", methods=["GET", "HEAD"], summary="One archive, with HTTP Range support",
+                  response_class=Response, responses={200: {"content": {PMTILES: {}}}, 206: {"content": {PMTILES: {}}}})
+async def archive(request: Request, name: str):
+    path = archives_dir(request) / name
+    if not NAME.match(name) or not path.is_file():
+        raise Problem(404, "Archive not found", f"no archive named {name!r}; see /archives")
+    # Starlette's FileResponse implements Range, multiple ranges, If-Range and 416; conditional GET is added here.
+    response = FileResponse(path, media_type=PMTILES, stat_result=path.stat(),
+                            headers={**CORS, "Cache-Control": "public, max-age=300"})
+    if "range" not in request.headers and etag_matches(request.headers.get("if-none-match"),
+                                                       response.headers["etag"].strip('"')):
+        return Response(status_code=304, headers={**CORS, "ETag": response.headers["etag"],
+                                                  "Cache-Control": "public, max-age=300"})
+    return response
+
+
+@router.options("/archives/{name}", include_in_schema=False)
+async def archives_preflight() -> Response:
+    return preflight()

@@ -1,0 +1,136 @@
+"""OGC API - Tiles for each collection: the same tiles as `/tiles/{layer}/…`, addressed z/row/col in WebMercatorQuad,
+with tileset lists, tileset metadata and the tile matrix set definition (from morecantile)."""
+
+from __future__ import annotations
+
+import json
+
+import morecantile
+from fastapi import APIRouter, Depends, Request, Response
+
+from api.errors import Problem
+from api.tiles import layer_or_404, public_base, serve_tile, vector_layer
+from api.tiles_http import MVT, json_response, preflight
+from api.tiles_service import TileService, get_tiles
+
+router = APIRouter(tags=["OGC API - Tiles"])
+
+TMS_ID = "WebMercatorQuad"
+TMS = morecantile.tms.get(TMS_ID)
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+CRS_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
+TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+TILES_SPEC = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{}"
+# For /conformance (owned by the feature API): what these endpoints implement.
+TILES_CONFORMANCE: tuple[str, ...] = tuple(
+    TILES_SPEC.format(name) for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30"))
+
+
+def _link(href: str, rel: str, type_: str, title: str | None = None, **extra) -> dict:
+    return {"href": href, "rel": rel, "type": type_, **({"title": title} if title else {}), **extra}
+
+
+def collection_tile_links(base: str, collection_id: str) -> list[dict]:
+    """Links a collection document adds so clients find its tiles."""
+    return [
+        _link(f"{base}/collections/{collection_id}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+              "application/json", "Vector tilesets"),
+        _link(f"{base}/tiles/{collection_id}.json", "alternate", "application/json", "TileJSON 3.0"),
+    ]
+
+
+def _check_tms(tms_id: str) -> None:
+    if tms_id != TMS_ID:
+        raise Problem(404, "Tile matrix set not found", f"only {TMS_ID} is offered; got {tms_id!r}")
+
+
+def _limits(bounds: list[float], minzoom: int, maxzoom: int) -> list[dict]:
+    limits = []
+    for z in range(minzoom, maxzoom + 1):
+        top_left, bottom_right = TMS.tile(bounds[0], bounds[3], z), TMS.tile(bounds[2], bounds[1], z)
+        limits.append({"tileMatrix": str(z), "minTileRow": top_left.y, "maxTileRow": bottom_right.y,
+                       "minTileCol": top_left.x, "maxTileCol": bottom_right.x})
+    return limits
+
+
+@router.api_route("/tileMatrixSets", methods=["GET", "HEAD"], summary="Tile matrix sets offered")
+async def tile_matrix_sets(request: Request) -> Response:
+    base = public_base(request)
+    doc = {"tileMatrixSets": [{"id": TMS_ID, "title": TMS.title, "uri": TMS_URI, "links": [
+        _link(f"{base}/tileMatrixSets/{TMS_ID}", "self", "application/json", TMS.title)]}]}
+    return json_response(json.dumps(doc).encode(), request, 86400)
+
+
+@router.api_route("/tileMatrixSets/{tms_id}", methods=["GET", "HEAD"], summary="A tile matrix set definition")
+async def tile_matrix_set(request: Request, tms_id: str) -> Response:
+    _check_tms(tms_id)
+    return json_response(TMS.model_dump_json(exclude_none=True, by_alias=True).encode(), request, 86400)
+
+
+@router.api_route("/collections/{collection_id}/tiles", methods=["GET", "HEAD"],
+                  summary="Vector tilesets of a collection")
+async def collection_tilesets(request: Request, collection_id: str) -> Response:
+    layer = layer_or_404(collection_id)
+    base = public_base(request)
+    tileset = f"{base}/collections/{layer.id}/tiles/{TMS_ID}"
+    doc = {"tilesets": [{
+        "title": f"{layer.title} ({TMS_ID})", "dataType": "vector", "crs": CRS_3857, "tileMatrixSetURI": TMS_URI,
+        "links": [_link(tileset, "self", "application/json", "Tileset metadata"),
+                  _link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, "application/json", TMS_ID)],
+    }], "links": [_link(f"{base}/collections/{layer.id}/tiles", "self", "application/json")]}
+    return json_response(json.dumps(doc).encode(), request, layer.cache_seconds)
+
+
+@router.api_route("/collections/{collection_id}/tiles/{tms_id}", methods=["GET", "HEAD"], summary="Tileset metadata")
+async def collection_tileset(request: Request, collection_id: str, tms_id: str,
+                             tiles: TileService = Depends(get_tiles)) -> Response:
+    layer = layer_or_404(collection_id)
+    _check_tms(tms_id)
+    base = public_base(request)
+    here = f"{base}/collections/{layer.id}/tiles/{TMS_ID}"
+    bounds = await tiles.bounds([layer]) or [-180.0, -85.051129, 180.0, 85.051129]
+    fields = vector_layer(layer)["fields"]
+    doc = {
+        "title": layer.title, "description": layer.description, "dataType": "vector", "crs": CRS_3857,
+        "tileMatrixSetURI": TMS_URI,
+        "tileMatrixSetLimits": _limits(bounds, layer.minzoom, layer.maxzoom),
+        "boundingBox": {"lowerLeft": bounds[:2], "upperRight": bounds[2:],
+                        "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+        "centerPoint": {"coordinates": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2],
+                        "tileMatrix": str(max(layer.minzoom, min(12, layer.maxzoom))),
+                        "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+        "layers": [{
+            "id": layer.id, "title": layer.title, "dataType": "vector",
+            "geometryDimension": 0 if layer.geometry_type == "Point" else 2,
+            "minTileMatrix": str(layer.minzoom), "maxTileMatrix": str(layer.maxzoom),
+            "propertiesSchema": {"type": "object", "properties": {
+                name: {"type": {"Number": "number", "Boolean": "boolean"}.get(kind, "string")}
+                for name, kind in fields.items()}},
+        }],
+        "links": [
+            _link(here, "self", "application/json", "This tileset"),
+            _link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, "application/json", TMS_ID),
+            _link(f"{base}/collections/{layer.id}", "http://www.opengis.net/def/rel/ogc/1.0/geodata",
+                  "application/json", layer.title),
+            _link(f"{here}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "item", MVT, "Vector tiles", templated=True),
+        ],
+    }
+    return json_response(json.dumps(doc).encode(), request, layer.cache_seconds)
+
+
+@router.api_route("/collections/{collection_id}/tiles/{tms_id}/{z}/{y}/{x}", methods=["GET", "HEAD"],
+                  summary="A vector tile of a collection (row = y, column = x)", response_class=Response,
+                  responses={200: {"content": {MVT: {}}}})
+async def collection_tile(request: Request, collection_id: str, tms_id: str, z: int, y: int, x: int,
+                          tiles: TileService = Depends(get_tiles)):
+    layer = layer_or_404(collection_id)
+    _check_tms(tms_id)
+    requested = request.query_params.get("f")
+    if requested not in (None, "mvt"):
+        raise Problem(406, "Not acceptable", f"tiles are offered as f=mvt only; got f={requested}")
+    return await serve_tile(request, tiles, [layer], z, x, y)
+
+
+@router.options("/collections/{collection_id}/tiles/{path:path}", include_in_schema=False)
+async def ogc_tiles_preflight() -> Response:
+    return preflight()

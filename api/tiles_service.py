@@ -1,0 +1,110 @@
+"""Tiles for any set of catalogue layers: from the exact cache when its data versions are current, else PostGIS."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+from gis.tile_cache import VERSIONS_SQL, FreshVersions, Tile, TileCache, layer_dependencies
+from layers.catalogue import LAYERS
+from layers.layer import Layer
+from layers.tiles_meta import bounds_from_row, extent_query
+from layers.tiles_sql import layers_at_zoom, tile_params, tile_query
+
+EMPTY = Tile.from_mvt(b"")
+COMPRESS_IN_THREAD = 64 * 1024  # bigger tiles are gzipped off the event loop
+
+
+class TileService:
+    def __init__(self, pool: AsyncConnectionPool, dependencies: dict[str, tuple[str, ...] | None]):
+        self.pool = pool
+        self.dependencies = dependencies
+        self.cache = TileCache()
+        self.fresh = FreshVersions(self._read_versions)
+        self._inflight: dict[tuple, asyncio.Future] = {}
+        self._bounds: dict[tuple, list[float]] = {}
+
+    async def _read_versions(self) -> dict:
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(sql.SQL("SELECT {}").format(VERSIONS_SQL), prepare=True)).fetchone()
+        return row[0]
+
+    def _version_key(self, layers: Sequence[Layer], versions: dict) -> tuple | None:
+        """The versions of every table the layers read; None if any layer is untracked (then nothing is cached)."""
+        key = []
+        for layer in layers:
+            oids = self.dependencies.get(layer.id)
+            if oids is None:
+                return None
+            key.append(tuple(versions.get(oid, 0) for oid in oids))
+        return tuple(key)
+
+    async def tile(self, layers: Sequence[Layer], z: int, x: int, y: int) -> tuple[Tile, bool]:
+        """(tile, served from cache). Layers outside their zoom range contribute nothing."""
+        active = layers_at_zoom(layers, z)
+        if not active:
+            return EMPTY, True
+        key = (tuple(layer.id for layer in active), z, x, y)
+        current = self._version_key(active, await self.fresh.current())
+        if current is not None:
+            cached = self.cache.get(key, current)
+            if cached is not None:
+                return cached, True
+            # Identical requests for a tile being built wait for that build rather than query again.
+            flight = self._inflight.get((key, current))
+            if flight is not None:
+                return await asyncio.shield(flight), True
+        future = asyncio.get_running_loop().create_future()
+        if current is not None:
+            self._inflight[(key, current)] = future
+        try:
+            tile, versions = await self._build(active, z, x, y)
+            built = self._version_key(active, versions)
+            if built is not None:
+                self.cache.put(key, built, tile)
+            future.set_result(tile)
+            return tile, False
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()
+            raise
+        finally:
+            self._inflight.pop((key, current), None)
+
+    async def _build(self, layers: Sequence[Layer], z: int, x: int, y: int) -> tuple[Tile, dict]:
+        # The versions are read in the tile's own snapshot: the cache never files old data under new versions.
+        query, _ = tile_query(layers, z, extra=VERSIONS_SQL)
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(query, tile_params(z, x, y), prepare=True)).fetchone()
+        raw = b"".join(bytes(part) for part in row[1:] if part)
+        if len(raw) > COMPRESS_IN_THREAD:
+            return await asyncio.to_thread(Tile.from_mvt, raw), row[0]
+        return Tile.from_mvt(raw), row[0]
+
+    async def bounds(self, layers: Sequence[Layer]) -> list[float] | None:
+        """[west, south, east, north] of the layers' data in WGS 84 (None when there is none)."""
+        key = (tuple(layer.id for layer in layers), self._version_key(layers, await self.fresh.current()))
+        if key[1] is not None and key in self._bounds:
+            return self._bounds[key]
+        async with self.pool.connection() as conn:
+            found = bounds_from_row(await (await conn.execute(extent_query(layers))).fetchone())
+        if key[1] is not None:
+            self._bounds[key] = found
+        return found
+
+
+@asynccontextmanager
+async def tiles_lifespan(app: FastAPI):
+    async with app.state.pool.connection() as conn:
+        dependencies = await layer_dependencies(conn, LAYERS)
+    app.state.tiles = TileService(app.state.pool, dependencies)
+    yield
+
+
+def get_tiles(request: Request) -> TileService:
+    return request.app.state.tiles

@@ -1,0 +1,178 @@
+"""The one builder of vector tile SQL: every tile (live, cached, PMTiles) comes from `tile_query`.
+
+One statement answers one tile for any set of layers: one bytea column per layer, each an MVT layer
+(concatenated MVT layers are a valid MVT tile). The hot path follows the fastest PostGIS tile servers:
+`ST_TileEnvelope`, `geom_3857 && envelope` on the stored Web Mercator copy (its GiST index, no per-row
+transform), simplification by pixel size, `ST_AsMVTGeom`/`ST_AsMVT` with feature ids, points clustered on a
+tile-aligned grid with counts, a hard cap on features per tile, only the layer's tile properties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from psycopg import sql
+
+from layers.catalogue import CATALOGUE
+from layers.layer import Layer, Property
+
+EXTENT = 4096  # MVT grid units per tile side
+POLYGON_BUFFER = 64  # extent units around polygon tiles, so strokes join across tile edges
+CLUSTER_CELL = 128  # extent units: low-zoom clusters about 16 screen pixels wide on a 512 px tile
+DENSE_CELL = 16  # extent units: a tile above the feature cap clusters only points about 2 pixels apart
+MAX_FEATURES = 4000  # hard cap per layer per tile (safety net: with ~14 properties this stays under 500 KB)
+WORLD = 40075016.685578488  # Web Mercator width in metres
+ORIGIN = WORLD / 2  # grid origin: the top-left corner of tile 0/0/0 is (-ORIGIN, ORIGIN)
+CLUSTER_ID_BASE = 1 << 62  # cluster feature ids live above any row id
+
+
+def pixel_size(z: int) -> float:
+    """Metres per extent unit at zoom z: the simplification tolerance."""
+    return WORLD / (2**z) / EXTENT
+
+
+def tile_params(z: int, x: int, y: int) -> dict:
+    return {
+        "z": z, "x": x, "y": y,
+        "px": pixel_size(z),
+        "margin": POLYGON_BUFFER / EXTENT,
+        "cell": pixel_size(z) * CLUSTER_CELL,
+        "dense_cell": pixel_size(z) * DENSE_CELL,
+        "cells_per_side": 2**z * (EXTENT // CLUSTER_CELL),
+        "dense_cells_per_side": 2**z * (EXTENT // DENSE_CELL),
+        "cap": MAX_FEATURES,
+        "cap_probe": MAX_FEATURES + 1,
+    }
+
+
+def layers_at_zoom(layers: Sequence[Layer], z: int) -> list[Layer]:
+    return [layer for layer in layers if layer.minzoom <= z <= layer.maxzoom]
+
+
+def clustered_at(layer: Layer, z: int) -> bool:
+    return layer.geometry_type == "Point" and layer.cluster_below_zoom is not None and z < layer.cluster_below_zoom
+
+
+def _property(prop: Property, alias: str) -> sql.Composable:
+    column = sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(prop.name))
+    if prop.type == "array":  # MVT values are scalars: arrays travel as comma-separated text
+        column = sql.SQL("array_to_string({}, ',')").format(column)
+    elif prop.type in ("date", "datetime"):  # ISO 8601, as in the feature API
+        column = sql.SQL("(to_json({}) #>> '{{}}')").format(column)
+    return sql.SQL("{} AS {}").format(column, sql.Identifier(prop.name))
+
+
+def _properties(layer: Layer, alias: str) -> list[sql.Composable]:
+    props = [_property(p, alias) for p in layer.properties if p.in_tiles]
+    if layer.id_type != "integer":  # MVT ids are integers: other ids travel as the `id` property
+        props.insert(0, sql.SQL("{}.{}::text AS id").format(sql.Identifier(alias), sql.Identifier(layer.id_column)))
+    return props
+
+
+def _feature_id(layer: Layer, alias: str) -> list[sql.Composable]:
+    if layer.id_type != "integer":
+        return []
+    return [sql.SQL("{}.{}::bigint AS _mvt_id").format(sql.Identifier(alias), sql.Identifier(layer.id_column))]
+
+
+def _source(layer: Layer) -> sql.Composable:
+    schema, _, name = layer.source.rpartition(".")
+    return sql.Identifier(schema, name) if schema else sql.Identifier(name)
+
+
+def _where(layer: Layer, alias: str, box: str) -> sql.Composable:
+    """The index filter on the stored Web Mercator copy, plus the layer's zoom filter."""
+    envelope = {
+        "tile": "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)",
+        "search": "ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s)",
+    }[box]
+    condition = sql.SQL("{}.{} && " + envelope).format(sql.Identifier(alias), sql.Identifier(layer.mercator_column))
+    if layer.zoom_filter:
+        condition = sql.SQL("{} AND ({})").format(condition, sql.SQL(layer.zoom_filter).format(z=sql.Placeholder("z")))
+    return condition
+
+
+def _encode(layer: Layer, rows: sql.Composable) -> sql.Composable:
+    """Wrap a row source with columns (_mvt_id?, properties…, _mvt_geom) into one MVT layer (empty bytea if none)."""
+    id_arg = sql.SQL(", '_mvt_id'") if layer.id_type == "integer" else sql.SQL("")
+    return sql.SQL(
+        "(SELECT coalesce(ST_AsMVT(t, {name}, {extent}, '_mvt_geom'{id_arg}), ''::bytea) "
+        "FROM ({rows}) t WHERE t._mvt_geom IS NOT NULL)"
+    ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT), id_arg=id_arg, rows=rows)
+
+
+def _plain_rows(layer: Layer) -> sql.Composable:
+    geom = sql.SQL("s.{}").format(sql.Identifier(layer.mercator_column))
+    if layer.geometry_type == "Point":
+        buffer, box = 0, "tile"  # points belong to exactly one tile: no duplicates across edges
+    else:
+        buffer, box = POLYGON_BUFFER, "search"
+        if layer.simplify:
+            geom = sql.SQL("ST_Simplify({}, %(px)s)").format(geom)
+    columns = [
+        *_feature_id(layer, "s"),
+        *_properties(layer, "s"),
+        sql.SQL("ST_AsMVTGeom({}, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {}, {}, true) AS _mvt_geom").format(
+            geom, sql.Literal(EXTENT), sql.Literal(buffer)),
+    ]
+    return sql.SQL("SELECT {columns} FROM {source} s WHERE {where} LIMIT %(cap)s").format(
+        columns=sql.SQL(", ").join(columns), source=_source(layer), where=_where(layer, "s", box))
+
+
+def _cluster_rows(layer: Layer, cell: str) -> sql.Composable:
+    """Points grouped on a grid aligned with tile edges (a cell never straddles two tiles, so each point is
+    counted in exactly one tile). A lone point keeps its id and properties; a cluster has `point_count`."""
+    merc = sql.Identifier(layer.mercator_column)
+    ident = sql.Identifier(layer.id_column)
+    per_side = "%(cells_per_side)s" if cell == "cell" else "%(dense_cells_per_side)s"
+    grid = sql.SQL(
+        "SELECT count(*)::integer AS n, min(p.{ident}) AS one_id, "
+        "avg(ST_X(p.{merc})) AS cx, avg(ST_Y(p.{merc})) AS cy, "
+        "floor((ST_X(p.{merc}) + {origin}) / %({cell})s)::bigint AS ix, "
+        "floor(({origin} - ST_Y(p.{merc})) / %({cell})s)::bigint AS iy "
+        "FROM {source} p WHERE {where} GROUP BY ix, iy LIMIT %(cap)s"
+    ).format(ident=ident, merc=merc, origin=sql.Literal(ORIGIN), cell=sql.SQL(cell), source=_source(layer),
+             where=_where(layer, "p", "tile"))
+    columns = []
+    if layer.id_type == "integer":
+        columns.append(sql.SQL(
+            "CASE WHEN c.n = 1 THEN c.one_id::bigint ELSE {base} + c.iy * " + per_side + " + c.ix END AS _mvt_id"
+        ).format(base=sql.Literal(CLUSTER_ID_BASE)))
+    columns += [
+        sql.SQL("c.n AS point_count"),
+        *_properties(layer, "s"),
+        sql.SQL("ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(c.cx, c.cy), 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), "
+                "{}, 0, true) AS _mvt_geom").format(sql.Literal(EXTENT)),
+    ]
+    return sql.SQL("SELECT {columns} FROM ({grid}) c LEFT JOIN {source} s ON c.n = 1 AND s.{ident} = c.one_id").format(
+        columns=sql.SQL(", ").join(columns), grid=grid, source=_source(layer), ident=ident)
+
+
+def layer_column(layer: Layer, z: int) -> sql.Composable:
+    """One MVT layer for tile (z, x, y) as a scalar subquery."""
+    if clustered_at(layer, z):
+        return _encode(layer, _cluster_rows(layer, "cell"))
+    if layer.geometry_type != "Point":
+        return _encode(layer, _plain_rows(layer))
+    # Too many points for one tile at a zoom that normally shows them all: cluster only points that would
+    # overlap on screen, rather than drop features at the cap. The count stops at cap + 1 rows.
+    probe = sql.SQL("(SELECT count(*) FROM (SELECT 1 FROM {source} s WHERE {where} LIMIT %(cap_probe)s) k)").format(
+        source=_source(layer), where=_where(layer, "s", "tile"))
+    return sql.SQL("CASE WHEN {probe} > %(cap)s THEN {dense} ELSE {plain} END").format(
+        probe=probe, dense=_encode(layer, _cluster_rows(layer, "dense_cell")), plain=_encode(layer, _plain_rows(layer)))
+
+
+@lru_cache(maxsize=512)
+def _columns(layer_ids: tuple[str, ...], z: int) -> tuple[sql.Composable, ...]:
+    return tuple(sql.SQL("{} AS {}").format(layer_column(CATALOGUE[i], z), sql.Identifier(i)) for i in layer_ids)
+
+
+def tile_query(layers: Sequence[Layer], z: int, extra: sql.Composable | None = None) -> tuple[sql.Composed, list[str]]:
+    """The statement for tile z/x/y (parameters from `tile_params`) and the layer ids of its columns, in order.
+
+    Layers outside their zoom range are left out. `extra`, if given, is selected first (in the same snapshot).
+    """
+    ids = tuple(layer.id for layer in layers_at_zoom(layers, z))
+    columns = [*([extra] if extra is not None else []), *_columns(ids, z)] or [sql.SQL("NULL")]
+    return sql.SQL("SELECT {}").format(sql.SQL(", ").join(columns)), list(ids)
