@@ -14,7 +14,7 @@ SELECT (SELECT count(*) FROM published.barrios) AS barrios,
        (SELECT count(*) FROM published.instances) AS instances,
        (SELECT count(*) FROM published.activities) AS activities,
        (SELECT count(*) FROM published.instances WHERE is_demo) AS demo_instances,
-       (SELECT version_num FROM alembic_version) AS schema_revision,
+       (SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version) AS schema_revision,
        postgis_lib_version() AS postgis
 """
 
