@@ -177,5 +177,81 @@ def serve(
                 workers=workers, log_level="info", proxy_headers=True)
 
 
+token_app = typer.Typer(help="API tokens for editing through the feature API", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: str = typer.Option(..., help="admin, editor or organization"),
+    name: str = typer.Option(..., help="who or what uses the token"),
+    organization: str = typer.Option(None, help="organization tokens: the organisation's id, external id or name"),
+) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    from gis.auth import TokenError, create_token
+    from gis.db import connect
+
+    try:
+        with connect(_url(), actor="cli:token") as conn:
+            token_id, token = create_token(conn, role, name, organization)
+    except TokenError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"token {token_id} ({role}, {name}); shown only now, keep it secret:", err=True)
+    typer.echo(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(..., help="the token's id (see `monitor token list`)")) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    from gis.auth import revoke_token
+    from gis.db import connect
+
+    with connect(_url(), actor="cli:token") as conn:
+        if not revoke_token(conn, token_id):
+            raise typer.BadParameter(f"no live token {token_id}")
+    typer.echo(f"token {token_id} revoked")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (never their secret), revoked ones included."""
+    from gis.auth import list_tokens
+    from gis.db import connect
+
+    with connect(_url()) as conn:
+        for token in list_tokens(conn):
+            _echo(token)
+
+
+@app.command("compute")
+def compute(
+    resolution: int = typer.Option(None, min=7, max=11, help="H3 resolution (default: configuration, 9)"),
+    incremental: bool = typer.Option(False, "--incremental", help="reuse the stored grid when barrios are unchanged"),
+    instance: int = typer.Option(None, help="record the run as the incremental run of this changed instance"),
+) -> None:
+    """Compute the Citizen Participation Index and store the run (parameters from monitor.toml [index] and
+    MONITOR_INDEX_* variables)."""
+    from gis.index.compute import run
+    from gis.index.parameters import load_parameters
+
+    overrides = {"h3_resolution": resolution} if resolution is not None else {}
+    record = run(_url(), load_parameters(**overrides), trigger="cli", full=not (incremental or instance),
+                 changed_instance_id=instance)
+    _echo({k: record[k] for k in ("run_id", "path", "duration_ms", "timings_ms", "input_counts", "summary")})
+
+
+@app.command("methodology")
+def methodology(output: Path = typer.Option(None, help="write to this file (e.g. docs/methodology.md)")) -> None:
+    """Print the index methodology for the configured parameters (docs/methodology.md is this for the defaults)."""
+    from gis.index.methodology import render
+    from gis.index.parameters import load_parameters
+
+    text = render(load_parameters())
+    if output:
+        output.write_text(text)
+    else:
+        typer.echo(text)
+
+
 if __name__ == "__main__":
     app()

@@ -386,6 +386,8 @@ def where_clause(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]
         if prop is None or not prop.filterable:
             raise QueryError("Unknown parameter", f"{name!r} is not a filterable property of {layer.id}")
         value = coerce(raw, "string" if prop.type == "array" else prop.type, name)
+        if prop.enum and value not in prop.enum:
+            raise QueryError("Invalid value", f"{name} is one of: {', '.join(prop.enum)}")
         template = "%s = ANY({})" if prop.type == "array" else "{} = %s"
         conditions.append(sql.SQL(template).format(sql.Identifier(prop.name)))
         params.append(value)

@@ -1,0 +1,94 @@
+"""Moderation and housekeeping around Part 4: the pending queue, approve/reject, restore, history, tokens."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import admin, editor, principal
+from api.errors import Problem
+from api.features.collections import layer_or_404
+from api.features.items import item_etag, parse_feature_id
+from api.features.writes import editable_or_405, execute, written
+from gis import auth as tokens
+from gis import moderation
+from gis.auth import Principal
+from gis.moderation import EDITABLE
+
+router = APIRouter(tags=["Moderation"])
+INSTANCES = EDITABLE["instances"]
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"]
+    reason: str | None = Field(None, max_length=2000)
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["admin", "editor", "organization"]
+    name: str = Field(min_length=1, max_length=200)
+    organization: str | None = None
+
+
+@router.get("/moderation/pending", summary="Submissions awaiting moderation (editors: all; organisations: theirs)")
+async def pending(request: Request, caller: Principal = Depends(principal)):
+    organization = None if caller.is_editor else caller.organization_id
+    states = ("pending",) if caller.is_editor else ("pending", "rejected")
+    rows = await execute(request, caller, lambda conn: moderation.submissions(conn, organization, states))
+    layer = layer_or_404("instances")
+    return {"submissions": [{**row, "etag": item_etag(layer, row["id"], row["version"])} for row in rows]}
+
+
+@router.post("/moderation/{instanceId}", summary="Approve or reject a submitted instance (editors)")
+async def decide(instanceId: int, decision: Decision, request: Request,  # noqa: N803
+                 caller: Principal = Depends(editor)):
+    state = "approved" if decision.decision == "approve" else "rejected"
+    layer = layer_or_404("instances")
+    version = await execute(request, caller,
+                            lambda conn: moderation.moderate(conn, instanceId, state, decision.reason))
+    return written(request, layer, instanceId, version, 200, moderation=state)
+
+
+@router.post("/collections/{collectionId}/items/{featureId}/restore", summary="Undo a delete (editors)")
+async def restore(collectionId: str, featureId: str, request: Request,  # noqa: N803
+                  caller: Principal = Depends(editor)):
+    layer = layer_or_404(collectionId)
+    editable = editable_or_405(layer)
+    row_id = parse_feature_id(layer, featureId)
+    version = await execute(request, caller, lambda conn: moderation.restore(conn, editable, row_id))
+    return written(request, layer, row_id, version, 200)
+
+
+@router.get("/collections/{collectionId}/items/{featureId}/history",
+            summary="Every change to a feature: who, when, previous and new values (editors)")
+async def history(collectionId: str, featureId: str, request: Request,  # noqa: N803
+                  caller: Principal = Depends(editor)):
+    layer = layer_or_404(collectionId)
+    editable = editable_or_405(layer)
+    row_id = parse_feature_id(layer, featureId)
+    return {"changes": await execute(request, caller, lambda conn: moderation.history(conn, editable, row_id))}
+
+
+@router.get("/admin/tokens", summary="API tokens, never their secrets (admins)")
+async def list_tokens(request: Request, caller: Principal = Depends(admin)):
+    return {"tokens": await execute(request, caller, tokens.list_tokens)}
+
+
+@router.post("/admin/tokens", status_code=201, summary="Create a token; the secret is shown only in this answer")
+async def create_token(body: TokenIn, request: Request, caller: Principal = Depends(admin)):
+    try:
+        token_id, secret = await execute(
+            request, caller, lambda conn: tokens.create_token(conn, body.role, body.name, body.organization))
+    except tokens.TokenError as exc:
+        raise Problem(400, "Invalid token request", str(exc)) from None
+    return {"id": token_id, "role": body.role, "name": body.name, "token": secret}
+
+
+@router.delete("/admin/tokens/{tokenId}", status_code=204, summary="Revoke a token (admins)")
+async def revoke_token(tokenId: int, request: Request, caller: Principal = Depends(admin)):  # noqa: N803
+    if not await execute(request, caller, lambda conn: tokens.revoke_token(conn, tokenId)):
+        raise Problem(404, "Not Found", f"no live token {tokenId}")
