@@ -17,5 +17,6 @@ ROUTERS = [
 # Async context managers `hook(app)` entered at start-up and left at shutdown, in this order
 # (e.g. a listener that invalidates caches or schedules index recomputes when data changes).
 LIFESPAN_HOOKS = [
+    features.openapi_hook,
     tiles_lifespan,
 ]
