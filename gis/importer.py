@@ -55,7 +55,7 @@ class ImportRejected(Exception):
     """Nothing was imported. `problems` are lines such as `line 7: venue is outside Rosario: …`."""
 
     def __init__(self, problems: list[str]):
-        super().__init__(f"{len(problems)} problem(s)")
+        super().__init__("\n".join(problems))
         self.problems = problems
 
 
@@ -393,6 +393,7 @@ def resolve_references(conn: psycopg.Connection, layer: str, values: dict, row: 
         else:
             if "instance_id" not in values:
                 row.problems.append("instance_external_id, instance (name) or instance_id is required")
+                values["instance_id"] = 0  # placeholder, as below
             return
         values["instance_id"] = 0  # placeholder while the row is checked further; a row with problems is not written
         if not found:

@@ -162,6 +162,9 @@ def insert_instance(conn: psycopg.Connection, item: InstanceIn) -> int:
 
 
 def insert_activity(conn: psycopg.Connection, item: ActivityIn) -> int:
+    # Checked first: without its instance, the database would complain about the missing place instead.
+    if not conn.execute("SELECT 1 FROM monitor.instances WHERE id = %s", (item.instance_id,)).fetchone():
+        raise RegistryError("instance_id", f"instance_id {item.instance_id} does not exist in instances")
     duplicate = conn.execute(
         "SELECT id FROM monitor.activities WHERE instance_id = %s AND lower(title) = lower(%s) AND starts_at = %s "
         "AND deleted_at IS NULL", (item.instance_id, item.title, item.starts_at)).fetchone()
