@@ -241,17 +241,18 @@ class _Compiler:
         if op == "like":
             lhs, type_ = self.expression(args[0])
             self.require(type_, "string", "LIKE")
-            return sql.SQL("({} LIKE {})").format(lhs, self.operand(args[1], "string", "LIKE pattern"))
+            return sql.SQL("({} LIKE {})").format(lhs, self.operand(args[1], "string", _name(args[0])))
         if op == "between":
             lhs, type_ = self.expression(args[0])
             self.require(type_, ("integer", "number", "date", "datetime"), "BETWEEN")
-            return sql.SQL("({} BETWEEN {} AND {})").format(lhs, self.operand(args[1], type_, "BETWEEN"),
-                                                           self.operand(args[2], type_, "BETWEEN"))
+            name = _name(args[0])
+            return sql.SQL("({} BETWEEN {} AND {})").format(lhs, self.operand(args[1], type_, name),
+                                                           self.operand(args[2], type_, name))
         if op == "in":
             lhs, type_ = self.expression(args[0])
             if not isinstance(args[1], list) or type_ in ("array", "geometry"):
                 raise QueryError("Invalid filter", "IN needs a property and a list of values")
-            values = [self.value(v, type_) for v in args[1]]
+            values = [coerce(v, type_, _name(args[0])) for v in args[1]]
             return sql.SQL("({} = ANY({}))").format(lhs, self.bind(values))
         if op == "isnull":
             lhs, _ = self.expression(args[0])
@@ -269,7 +270,7 @@ class _Compiler:
         lhs, type_ = self.expression(left)
         if type_ in ("array", "geometry"):
             raise QueryError("Invalid filter", f"{op} cannot compare a {type_} property; use A_* or S_* functions")
-        return sql.SQL("({} {} {})").format(lhs, sql.SQL(op), self.operand(right, type_, op))
+        return sql.SQL("({} {} {})").format(lhs, sql.SQL(op), self.operand(right, type_, _name(left)))
 
     def spatial(self, function: str, left, right) -> sql.Composable:
         lhs, type_ = self.expression(left)
@@ -305,16 +306,14 @@ class _Compiler:
             return sql.SQL("lower({})").format(inner), "string"
         raise QueryError("Unsupported filter", f"the left side must be a queryable property, found {node!r}")
 
-    def operand(self, node, type_: str, context: str) -> sql.Composable:
+    def operand(self, node, type_: str, name: str) -> sql.Composable:
+        """The right-hand side compared with property `name` of type `type_`: a literal or another property."""
         if isinstance(node, dict) and ("property" in node or str(node.get("op", "")).lower() == "casei"):
             other, other_type = self.expression(node)
             if other_type != type_ and {other_type, type_} != {"integer", "number"}:
-                raise QueryError("Invalid filter", f"{context}: cannot compare {type_} with {other_type}")
+                raise QueryError("Invalid filter", f"{name!r} ({type_}) cannot be compared with {other_type}")
             return other
-        return self.bind(self.value(node, type_))
-
-    def value(self, node, type_: str):
-        return coerce(node, type_, f"filter value for a {type_} property")
+        return self.bind(coerce(node, type_, name))
 
     def property(self, name: str) -> tuple[sql.Composable, str]:
         if name in (GEOMETRY_QUERYABLE, self.layer.geom_column):
@@ -336,6 +335,15 @@ class _Compiler:
         allowed = (allowed,) if isinstance(allowed, str) else allowed
         if type_ not in allowed:
             raise QueryError("Invalid filter", f"{context} does not apply to a {type_} property")
+
+
+def _name(node) -> str:
+    """The property a CQL2 operand is about (for messages)."""
+    if isinstance(node, dict) and "property" in node:
+        return str(node["property"])
+    if isinstance(node, dict) and node.get("args"):
+        return _name(node["args"][0])
+    return "value"
 
 
 def queryable_names(layer: Layer) -> list[str]:

@@ -27,3 +27,19 @@ def assert_problem(response: httpx.Response, status: int | tuple = 400) -> dict:
     body = response.json()
     assert body["status"] == response.status_code and body["title"]
     return body
+
+
+GEOJSON = {"Content-Type": "application/geo+json"}
+# A point inside Rosario's centre (lon, lat).
+CENTRE = [-60.6505, -32.9468]
+
+
+def bearer(token: str, **extra) -> dict:
+    return {"Authorization": f"Bearer {token}", **GEOJSON, **extra}
+
+
+def new_instance(name: str = "Mesa barrial de prueba", point=None, **props) -> dict:
+    properties = {"name": name, "kind": "roundtable", "promoter": "cso", "themes": ["ambiente"],
+                  "modality": "in_person", "scope": "barrio", "source": "test", **props}
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": point or CENTRE},
+            "properties": properties}

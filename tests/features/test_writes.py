@@ -7,46 +7,7 @@ import threading
 import httpx
 import psycopg
 import pytest
-from features_helpers import assert_problem
-
-from gis.auth import create_token
-from gis.db import connect
-
-GEOJSON = {"Content-Type": "application/geo+json"}
-# A point inside Rosario's centre (lon, lat).
-CENTRE = [-60.6505, -32.9468]
-
-
-def bearer(token: str, **extra) -> dict:
-    return {"Authorization": f"Bearer {token}", **GEOJSON, **extra}
-
-
-def new_instance(name: str = "Mesa barrial de prueba", point=None, **props) -> dict:
-    properties = {"name": name, "kind": "roundtable", "promoter": "cso", "themes": ["ambiente"],
-                  "modality": "in_person", "scope": "barrio", "source": "test", **props}
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": point or CENTRE},
-            "properties": properties}
-
-
-@pytest.fixture
-def world(fresh_server):
-    """The fresh server, a client, SQL on its database, and one token per role (two organisations)."""
-    url = fresh_server.database_url
-    with psycopg.connect(url, autocommit=True) as conn:
-        org_a, org_b = [r[0] for r in conn.execute(
-            "SELECT organization_id FROM monitor.instances WHERE organization_id IS NOT NULL "
-            "AND moderation = 'approved' GROUP BY 1 ORDER BY count(*) DESC LIMIT 2")]
-    with connect(url, actor="test") as conn:
-        tokens = {role: create_token(conn, role, f"test {role}")[1] for role in ("admin", "editor")}
-        tokens["org_a"] = create_token(conn, "organization", "org a", str(org_a))[1]
-        tokens["org_b"] = create_token(conn, "organization", "org b", str(org_b))[1]
-
-    def sql(query, params=None):
-        with psycopg.connect(url, autocommit=True) as conn:
-            return conn.execute(query, params).fetchall()
-
-    with httpx.Client(base_url=fresh_server.url, timeout=60) as http:
-        yield {"http": http, "sql": sql, "tokens": tokens, "org_a": org_a, "org_b": org_b, "url": url}
+from features_helpers import GEOJSON, assert_problem, bearer, new_instance
 
 
 def etag_of(http, path) -> str:
