@@ -149,6 +149,13 @@ def declared_geojson_crs(data: dict) -> CRS | None:
 
 
 def read_csv(path: Path, layer: str) -> Table:
+    try:
+        return parse_csv(path, layer)
+    except UnicodeDecodeError as exc:
+        raise ImportRejected([f"not UTF-8 text ({exc.reason} at byte {exc.start}): save the CSV as UTF-8"]) from None
+
+
+def parse_csv(path: Path, layer: str) -> Table:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = [h.strip() for h in next(reader, [])]

@@ -322,6 +322,16 @@ def test_the_layer_comes_from_the_file_name_or_the_option(fresh_db, tmp_path):
     assert import_path(fresh_db, path, layer="instances")["imported"] == {"instances": 1}
 
 
+def test_a_csv_that_is_not_utf8_is_refused(fresh_db, tmp_path):
+    path = write_csv(tmp_path / "instances.csv", [instance_row(name="Mesa de Echesortu Ñandú")])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    with pytest.raises(ImportRejected) as rejected:
+        import_path(fresh_db, path)
+    (problem,) = rejected.value.problems
+    assert problem.startswith("not UTF-8 text (invalid continuation byte at byte ")
+    assert problem.endswith("save the CSV as UTF-8")
+
+
 def test_unsupported_format_is_refused(fresh_db, tmp_path):
     path = tmp_path / "instances.xlsx"
     path.write_bytes(b"PK\x03\x04")
