@@ -4,6 +4,7 @@ with tileset lists, tileset metadata and the tile matrix set definition (from mo
 from __future__ import annotations
 
 import json
+import warnings
 
 import morecantile
 from fastapi import APIRouter, Depends, Request, Response
@@ -47,7 +48,9 @@ def _check_tms(tms_id: str) -> None:
 def _limits(bounds: list[float], minzoom: int, maxzoom: int) -> list[dict]:
     limits = []
     for z in range(minzoom, maxzoom + 1):
-        top_left, bottom_right = TMS.tile(bounds[0], bounds[3], z), TMS.tile(bounds[2], bounds[1], z)
+        with warnings.catch_warnings():  # world bounds touch the matrix edge: morecantile warns, then clamps
+            warnings.simplefilter("ignore")
+            top_left, bottom_right = TMS.tile(bounds[0], bounds[3], z), TMS.tile(bounds[2], bounds[1], z)
         limits.append({"tileMatrix": str(z), "minTileRow": top_left.y, "maxTileRow": bottom_right.y,
                        "minTileCol": top_left.x, "maxTileCol": bottom_right.x})
     return limits

@@ -39,3 +39,27 @@ def canonical(decoded: dict) -> dict:
     """Decoded layers with features sorted, for comparing two tiles regardless of feature order."""
     return {name: sorted((repr(f.get("id")), repr(f["geometry"]), repr(sorted(f["properties"].items())))
                          for f in layer["features"]) for name, layer in decoded.items()}
+
+
+def data_versions(url: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute("SELECT relid, version FROM tiles.data_versions").fetchall())
+
+
+def settled_versions(url: str, quiet: float = 5, timeout: float = 180) -> dict:
+    """The data versions once no writer has changed them for `quiet` seconds (background jobs of the server,
+    such as the index recompute at start-up, may still be writing when a test begins)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last, since = data_versions(url), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = data_versions(url)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return now
+    raise AssertionError(f"the database kept changing for {timeout} s")

@@ -29,9 +29,11 @@ BEGIN
     INSERT INTO tiles.data_versions (relid, relation) VALUES (rel, rel::text) ON CONFLICT (relid) DO NOTHING;
 END $$;
 
+-- Every table there is now, in any schema but this one and public (the order of sibling migrations must not matter).
 SELECT tiles.track(c.oid::regclass)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'monitor' AND c.relkind IN ('r', 'p') AND c.relname <> 'history' AND NOT c.relispartition;
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.oid <> 'monitor.history'::regclass
+  AND n.nspname NOT IN ('tiles', 'public', 'information_schema') AND n.nspname NOT LIKE 'pg\_%';
 
 -- Tables created later (other areas' migrations, analytics results) are tracked as they appear, and a refreshed
 -- materialised view bumps its own version. Event triggers need a superuser: without one, the tile server still

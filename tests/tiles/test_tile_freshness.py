@@ -1,0 +1,129 @@
+"""The server-side tile cache is exact: a committed write, from any writer, is in the very next tile."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import psycopg
+import pytest
+from tile_helpers import decode, tile_of
+
+Z = 15
+
+
+@pytest.fixture
+def server(fresh_server):
+    with httpx.Client(base_url=fresh_server.url, timeout=60) as client:
+        yield fresh_server, client
+
+
+def write(url: str, statement: str, params=None) -> None:
+    with psycopg.connect(url) as conn:  # commits on leaving the block, like any other writer
+        conn.execute("SELECT set_config('monitor.actor', 'test:tiles', true)")
+        conn.execute(statement, params)
+
+
+def instance_at(url: str) -> tuple[int, float, float]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT id, ST_X(geom), ST_Y(geom) FROM published.instances "
+                            "WHERE geom IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+
+
+def features(client: httpx.Client, path: str, layer: str = "instances") -> dict[int, dict]:
+    response = client.get(path)
+    assert response.status_code in (200, 204)
+    return {f["id"]: f for f in decode(response.content).get(layer, {"features": []})["features"]}
+
+
+def test_a_rename_is_in_the_next_tile_of_every_address(server):
+    live, client = server
+    instance_id, lon, lat = instance_at(live.database_url)
+    x, y = tile_of(lon, lat, Z)
+    paths = [f"/tiles/instances/{Z}/{x}/{y}.mvt", f"/tiles/{Z}/{x}/{y}.mvt",
+             f"/collections/instances/tiles/WebMercatorQuad/{Z}/{y}/{x}"]
+    before = {path: client.get(path) for path in paths}
+    for path in paths:  # warm: now served from the cache
+        assert client.get(path).headers["x-tile-cache"] == "hit"
+    write(live.database_url, "UPDATE monitor.instances SET name = 'Consejo renombrado' WHERE id = %s", (instance_id,))
+    # The per-layer tile (shared with the OGC address) and the all-layers tile are rebuilt, not served stale.
+    assert client.get(paths[0]).headers["x-tile-cache"] == "miss"
+    assert client.get(paths[1]).headers["x-tile-cache"] == "miss"
+    for path in paths:
+        after = client.get(path, headers={"If-None-Match": before[path].headers["etag"]})
+        assert after.status_code == 200  # the old ETag no longer matches
+        assert features(client, path)[instance_id]["properties"]["name"] == "Consejo renombrado"
+
+
+def test_moving_hiding_and_adding_instances_show_at_once(server):
+    live, client = server
+    instance_id, lon, lat = instance_at(live.database_url)
+    x, y = tile_of(lon, lat, Z)
+    here = f"/tiles/instances/{Z}/{x}/{y}.mvt"
+    assert instance_id in features(client, here)
+    # Moved across the city: gone from its old tile, present in the new one.
+    new_lon, new_lat = -60.7200, -32.9000
+    write(live.database_url, "UPDATE monitor.instances SET venue = ST_SetSRID(ST_MakePoint(%s, %s), 4326) "
+          "WHERE id = %s", (new_lon, new_lat, instance_id))
+    nx, ny = tile_of(new_lon, new_lat, Z)
+    assert instance_id not in features(client, here)
+    assert instance_id in features(client, f"/tiles/instances/{Z}/{nx}/{ny}.mvt")
+    # Sent back to moderation: no longer published, so no longer in any tile.
+    write(live.database_url, "UPDATE monitor.instances SET moderation = 'pending' WHERE id = %s", (instance_id,))
+    assert instance_id not in features(client, f"/tiles/instances/{Z}/{nx}/{ny}.mvt")
+    # A new approved instance appears where it was placed.
+    with psycopg.connect(live.database_url) as conn:
+        new_id = conn.execute(
+            "INSERT INTO monitor.instances (name, kind, promoter, modality, scope, themes, source, moderation, venue) "
+            "VALUES ('Mesa nueva del test', 'roundtable', 'cso', 'in_person', 'city', '{ambiente}', 'test', "
+            "'approved', ST_SetSRID(ST_MakePoint(%s, %s), 4326)) RETURNING id", (lon, lat)).fetchone()[0]
+    assert features(client, here)[new_id]["properties"]["name"] == "Mesa nueva del test"
+
+
+def test_a_write_to_a_joined_table_reaches_the_tiles_of_the_view(server):
+    # published.instances takes `organization` from monitor.organizations: renaming one changes instance tiles.
+    live, client = server
+    with psycopg.connect(live.database_url) as conn:
+        instance_id, org_id, lon, lat = conn.execute(
+            "SELECT i.id, i.organization_id, ST_X(i.venue), ST_Y(i.venue) FROM monitor.instances i "
+            "JOIN published.instances p USING (id) WHERE i.organization_id IS NOT NULL AND i.venue IS NOT NULL "
+            "ORDER BY i.id LIMIT 1").fetchone()
+    x, y = tile_of(lon, lat, Z)
+    path = f"/tiles/instances/{Z}/{x}/{y}.mvt"
+    client.get(path)
+    write(live.database_url, "UPDATE monitor.organizations SET name = 'Organización renombrada' WHERE id = %s",
+          (org_id,))
+    assert features(client, path)[instance_id]["properties"]["organization"] == "Organización renombrada"
+
+
+def test_concurrent_requests_right_after_a_write_all_see_it(server):
+    live, client = server
+    instance_id, lon, lat = instance_at(live.database_url)
+    x, y = tile_of(lon, lat, Z)
+    path = f"/tiles/instances/{Z}/{x}/{y}.mvt"
+    client.get(path)
+
+    async def burst(n: int) -> list[bytes]:
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as session:
+            return [r.content for r in await asyncio.gather(*(session.get(path) for _ in range(n)))]
+
+    for round_ in range(3):
+        name = f"Nombre {round_}"
+        write(live.database_url, "UPDATE monitor.instances SET name = %s WHERE id = %s", (name, instance_id))
+        for content in asyncio.run(burst(24)):
+            tile = {f["id"]: f for f in decode(content)["instances"]["features"]}
+            assert tile[instance_id]["properties"]["name"] == name
+
+
+def test_a_rolled_back_write_leaves_the_cached_tile_valid(server):
+    live, client = server
+    instance_id, lon, lat = instance_at(live.database_url)
+    x, y = tile_of(lon, lat, Z)
+    path = f"/tiles/instances/{Z}/{x}/{y}.mvt"
+    client.get(path)
+    with psycopg.connect(live.database_url) as conn:
+        conn.execute("UPDATE monitor.instances SET name = 'Nunca' WHERE id = %s", (instance_id,))
+        conn.rollback()
+    again = client.get(path)
+    assert again.headers["x-tile-cache"] == "hit"
+    assert features(client, path)[instance_id]["properties"]["name"] != "Nunca"
