@@ -34,10 +34,6 @@ class RegistryError(ValueError):
         self.message = message
         self.conflict = conflict
 
-    @classmethod
-    def from_db(cls, exc: psycopg.Error) -> RegistryError:
-        return describe_db_error(exc)
-
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
