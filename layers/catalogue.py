@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layers.definitions import activities, barrios, districts, instances
+from layers.definitions import activities, barrio_index, barrios, district_index, districts, hexagons, instances
 from layers.layer import Layer
 
 LAYERS: tuple[Layer, ...] = (
@@ -10,6 +10,9 @@ LAYERS: tuple[Layer, ...] = (
     barrios.LAYER,
     instances.LAYER,
     activities.LAYER,
+    hexagons.LAYER,
+    barrio_index.LAYER,
+    district_index.LAYER,
 )
 
 CATALOGUE: dict[str, Layer] = {layer.id: layer for layer in LAYERS}

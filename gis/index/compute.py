@@ -1,0 +1,350 @@
+"""One index run: read the inputs, compute (pure, in memory), store.
+
+`compute_index` needs no database (tests feed it hand-made fixtures); `run` is what `monitor compute`, the API's
+recompute listener and the benchmark call. The incremental path (a single changed instance, or any change that
+leaves the barrios as they were) reuses the stored grid and writes only the cells whose values changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+
+from gis.index import runs
+from gis.index.accessibility import BarrioAccess, CellAccess, CircuityDistance, barrio_access, cell_access
+from gis.index.composite import aggregate, pillar_points, ranks, weight_vector
+from gis.index.grid import Barrios, Grid, build_grid, to_metric
+from gis.index.parameters import METHOD_VERSION, IndexParameters, load_parameters
+from gis.index.pillars import (
+    Instances,
+    Offer,
+    OfferPillars,
+    Responses,
+    Satisfaction,
+    build_offer,
+    offer_pillars,
+    satisfaction,
+)
+from gis.index.uncertainty import RankInterval, rank_uncertainty
+
+log = logging.getLogger("monitor.index")
+
+# Meetings per month by declared frequency, for `supply = "meetings_per_month"` (irregular: one every 2 months).
+MEETINGS_PER_MONTH = {"weekly": 52 / 12, "biweekly": 26 / 12, "monthly": 1.0, "quarterly": 1 / 3, "yearly": 1 / 12,
+                      "irregular": 0.5, "permanent": 52 / 12, None: 1.0}
+POPULATION_METHODS = {"uniform_area_census_2022": "uniform estimate: census 2022 city total spread by area"}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    barrios: Barrios
+    instances: Instances
+    responses: Responses
+    criteria: int  # how many minimum standards the checklist has
+    themes: list[str]
+    kinds: list[str]
+    population_method: str
+    grid_signature: str = ""
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    params: IndexParameters
+    inputs: Inputs
+    grid: Grid
+    piece_population: np.ndarray
+    cell_population: np.ndarray
+    cells: CellAccess
+    access: BarrioAccess
+    offer: Offer
+    pillars: OfferPillars
+    satisfaction: Satisfaction
+    composite: np.ndarray  # per barrio, points 0–100
+    rank: np.ndarray
+    interval: RankInterval
+    districts: pd.DataFrame  # one row per district, same columns as the barrio table where they apply
+
+    def barrio_table(self) -> pd.DataFrame:
+        b = self.inputs.barrios
+        return pd.DataFrame({
+            "barrio_id": b.ids,
+            "population": np.bincount(self.grid.piece_barrio, weights=self.piece_population, minlength=len(b.ids)),
+            "coverage": self.access.coverage,
+            "mean_nearest_m": self.access.mean_nearest_m,
+            "e2sfca": self.access.e2sfca,
+            "uncovered_population": self.access.uncovered_population,
+            "accessibility": self.access.coverage,
+            "quality": self.pillars.quality,
+            "diversity": self.pillars.diversity,
+            "satisfaction": self.satisfaction.value,
+            "satisfaction_score": self.satisfaction.score,
+            "satisfaction_source": self.satisfaction.source,
+            "satisfaction_responses": nullable_int(self.satisfaction.responses, self.satisfaction.responses > 0),
+            "satisfaction_imputed": self.satisfaction.imputed,
+            "follow_through": self.pillars.follow_through,
+            "effective_themes": self.pillars.effective_themes,
+            "effective_kinds": self.pillars.effective_kinds,
+            "state_share": self.pillars.promoter_shares["state"],
+            "cso_share": self.pillars.promoter_shares["cso"],
+            "mixed_share": self.pillars.promoter_shares["mixed"],
+            "offer_count": self.pillars.offer_count,
+            "in_person_count": self.pillars.in_person_count,
+            "composite": self.composite,
+            "rank": self.rank,
+            "rank_median": self.interval.median,
+            "rank_p05": self.interval.p05,
+            "rank_p95": self.interval.p95,
+        })
+
+    def cell_table(self) -> pd.DataFrame:
+        venue_ids = self.inputs.instances.ids[self.inputs.instances.in_person]
+        nearest = self.cells.nearest_venue
+        nearest_id = venue_ids[nearest.clip(0)] if len(venue_ids) else np.zeros(len(nearest), np.int64)
+        return pd.DataFrame({
+            "h3": self.grid.cells,
+            "resolution": self.grid.resolution,
+            "population": self.cell_population,
+            "nearest_m": np.where(np.isfinite(self.cells.nearest_m), self.cells.nearest_m, np.nan),
+            "covered": self.cells.covered,
+            "e2sfca": self.cells.e2sfca,
+            "nearest_instance_id": nullable_int(nearest_id, nearest >= 0),
+        })
+
+    def offer_table(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "barrio_id": self.inputs.barrios.ids[self.offer.barrio],
+            "instance_id": self.inputs.instances.ids[self.offer.instance],
+            "distance_m": self.offer.distance_m,
+            "by_scope": self.offer.by_scope,
+            "by_proximity": self.offer.by_proximity,
+        })
+
+
+def nullable_int(values: np.ndarray, known: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Integers with NULLs, so COPY writes `7` rather than `7.0` and `\\N` for unknown."""
+    return pd.Series(np.asarray(values, dtype=np.int64), dtype="Int64").where(np.asarray(known, dtype=bool)).array
+
+
+# ---------------------------------------------------------------- compute (no database)
+def compute_index(inputs: Inputs, params: IndexParameters, grid: Grid | None = None) -> IndexResult:
+    barrios, inst = inputs.barrios, inputs.instances
+    grid = grid or build_grid(barrios, params.h3_resolution)
+    model = CircuityDistance(params.circuity_factor)
+    piece_population = grid.piece_population(barrios.population)
+    cell_population = grid.cell_population(piece_population)
+    in_person = inst.in_person
+    cells = cell_access(grid.centres, cell_population, inst.venues[in_person], inst.supply[in_person], params, model)
+    access = barrio_access(grid.piece_cell, grid.piece_barrio, piece_population, cells, len(barrios.ids))
+    offer = build_offer(grid, piece_population, barrios, inst, model, params.offer_distance_m)
+    matrix = offer.matrix(len(barrios.ids), len(inst.ids))
+    pillars = offer_pillars(matrix, inst, inputs.criteria, inputs.themes, inputs.kinds)
+    satisfied = satisfaction(barrios, inst, inputs.responses, matrix, params.satisfaction_min_responses)
+    points = pillar_points({"accessibility": access.coverage, "quality": pillars.quality,
+                            "diversity": pillars.diversity, "satisfaction": satisfied.value})
+    composite = aggregate(points, weight_vector(params), params.aggregation == "geometric", params.geometric_floor)
+    result = IndexResult(params=params, inputs=inputs, grid=grid, piece_population=piece_population,
+                         cell_population=cell_population, cells=cells, access=access, offer=offer, pillars=pillars,
+                         satisfaction=satisfied, composite=composite, rank=ranks(composite),
+                         interval=rank_uncertainty(points, params), districts=pd.DataFrame())
+    return _with_districts(result)
+
+
+def district_table(barrio_table: pd.DataFrame, districts: np.ndarray, params: IndexParameters) -> pd.DataFrame:
+    """District values: population-weighted means of their barrios (accessibility sums come from the same cells)."""
+    table = barrio_table.assign(district_code=districts)
+    rows = []
+    for code, group in table.groupby("district_code", sort=True):
+        weights = group.population.to_numpy()
+        row = {"district_code": code, "barrios": len(group), "population": weights.sum(),
+               "uncovered_population": group.uncovered_population.sum(),
+               "satisfaction_imputed_barrios": int(group.satisfaction_imputed.sum())}
+        for column in ("coverage", "mean_nearest_m", "e2sfca", "accessibility", "quality", "diversity",
+                       "satisfaction"):
+            values = group[column].to_numpy(float)
+            known = ~np.isnan(values) & (weights > 0)
+            row[column] = np.average(values[known], weights=weights[known]) if known.any() else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    points = pillar_points({p: out[p].to_numpy() for p in ("accessibility", "quality", "diversity", "satisfaction")})
+    out["composite"] = aggregate(points, weight_vector(params), params.aggregation == "geometric",
+                                 params.geometric_floor)
+    out["rank"] = ranks(out.composite.to_numpy())
+    interval = rank_uncertainty(points, params)
+    out["rank_median"], out["rank_p05"], out["rank_p95"] = interval.median, interval.p05, interval.p95
+    return out
+
+
+def _with_districts(result: IndexResult) -> IndexResult:
+    districts = district_table(result.barrio_table(), result.inputs.barrios.districts, result.params)
+    object.__setattr__(result, "districts", districts)
+    return result
+
+
+# ---------------------------------------------------------------- reading the inputs
+BARRIOS_SQL = """
+SELECT mslink, name, district_code, population, population_method, ST_AsBinary(geom)
+FROM monitor.barrios ORDER BY mslink
+"""
+SIGNATURE_SQL = """
+SELECT md5(string_agg(mslink::text || ':' || md5(ST_AsBinary(geom)), ',' ORDER BY mslink)) FROM monitor.barrios
+"""
+INSTANCES_SQL = """
+SELECT i.id, i.kind, i.promoter, i.themes, i.modality, i.scope, COALESCE(i.scope_barrio_id, -1),
+       COALESCE(i.scope_district_code, ''), COALESCE(i.district_code, ''),
+       CASE WHEN i.modality <> 'online' THEN ST_X(i.venue) END, CASE WHEN i.modality <> 'online' THEN ST_Y(i.venue) END,
+       i.frequency,
+       (SELECT count(*) FROM monitor.instance_standards s WHERE s.instance_id = i.id AND s.met),
+       (SELECT count(*) FROM monitor.commitments c WHERE c.instance_id = i.id AND c.due_date <= current_date),
+       (SELECT count(*) FROM monitor.commitments c WHERE c.instance_id = i.id AND c.due_date <= current_date
+                                                    AND c.status IN ('substantial', 'complete'))
+FROM monitor.instances i
+WHERE i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
+ORDER BY i.id
+"""
+RESPONSES_SQL = """
+SELECT r.instance_id, COALESCE(r.respondent_barrio_id, -1), count(*), sum(r.satisfaction)
+FROM monitor.survey_responses r
+JOIN monitor.instances i ON i.id = r.instance_id
+WHERE r.kind = 'satisfaction' AND i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
+GROUP BY 1, 2
+"""
+
+
+def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
+    rows = conn.execute(BARRIOS_SQL).fetchall()
+    wgs84 = shapely.from_wkb([bytes(r[5]) for r in rows])
+    transformer = to_metric()
+    barrios = Barrios(
+        ids=np.array([r[0] for r in rows], dtype=np.int64), names=[r[1] for r in rows],
+        districts=np.array([r[2] for r in rows], dtype=object), population=np.array([r[3] for r in rows], float),
+        geoms_wgs84=wgs84, geoms_metric=shapely.transform(wgs84, lambda xy: np.column_stack(
+            transformer.transform(xy[:, 0], xy[:, 1]))))
+    methods = sorted({r[4] for r in rows})
+    instances = instances_from_rows(conn.execute(INSTANCES_SQL).fetchall(), params)
+    responses = responses_from_rows(conn.execute(RESPONSES_SQL).fetchall(), instances.ids, barrios.ids)
+    return Inputs(
+        barrios=barrios, instances=instances, responses=responses,
+        criteria=conn.execute("SELECT count(*) FROM monitor.standard_criteria").fetchone()[0],
+        themes=[r[0] for r in conn.execute("SELECT code FROM monitor.themes ORDER BY code")],
+        kinds=[r[0] for r in conn.execute("SELECT code FROM monitor.instance_kinds ORDER BY code")],
+        population_method=", ".join(POPULATION_METHODS.get(m, m) for m in methods) + "; areal weighting to H3 cells",
+        grid_signature=conn.execute(SIGNATURE_SQL).fetchone()[0] or "",
+    )
+
+
+def instances_from_rows(rows: list[tuple], params: IndexParameters) -> Instances:
+    column = list(zip(*rows, strict=True)) if rows else [[] for _ in range(15)]
+    lon = np.array(column[9], dtype=float)
+    lat = np.array(column[10], dtype=float)
+    venues = np.full((len(rows), 2), np.nan)
+    has_venue = ~np.isnan(lon)
+    if has_venue.any():
+        x, y = to_metric().transform(lon[has_venue], lat[has_venue])
+        venues[has_venue] = np.column_stack([x, y])
+    supply = (np.array([MEETINGS_PER_MONTH.get(f, 1.0) for f in column[11]], dtype=float)
+              if params.supply == "meetings_per_month" else np.ones(len(rows)))
+    return Instances(
+        ids=np.array(column[0], dtype=np.int64), kinds=np.array(column[1], dtype=object),
+        promoters=np.array(column[2], dtype=object), themes=[list(t) for t in column[3]],
+        modality=np.array(column[4], dtype=object), scope=np.array(column[5], dtype=object),
+        scope_barrio=np.array(column[6], dtype=np.int64), scope_district=np.array(column[7], dtype=object),
+        district=np.array(column[8], dtype=object), venues=venues, supply=supply,
+        standards_met=np.array(column[12], dtype=float), commitments_due=np.array(column[13], dtype=float),
+        commitments_fulfilled=np.array(column[14], dtype=float),
+    )
+
+
+def responses_from_rows(rows: list[tuple], instance_ids: np.ndarray, barrio_ids: np.ndarray) -> Responses:
+    instance_position = pd.Series(np.arange(len(instance_ids)), index=instance_ids)
+    barrio_position = pd.Series(np.arange(len(barrio_ids)), index=barrio_ids)
+    frame = pd.DataFrame(rows, columns=["instance", "barrio", "count", "total"])
+    frame = frame[frame.instance.isin(instance_position.index)]
+    barrio = frame.barrio.map(barrio_position).fillna(-1).to_numpy(np.int64)
+    return Responses(instance=instance_position.loc[frame.instance].to_numpy(np.int64), barrio=barrio,
+                     count=frame["count"].to_numpy(float), total=frame.total.to_numpy(float))
+
+
+# ---------------------------------------------------------------- one stored run
+def input_counts(result: IndexResult) -> dict:
+    inst = result.inputs.instances
+    return {
+        "barrios": len(result.inputs.barrios.ids),
+        "districts": len(np.unique(result.inputs.barrios.districts)),
+        "instances": len(inst.ids),
+        "in_person_or_hybrid": int(inst.in_person.sum()),
+        "online": int((~inst.in_person).sum()),
+        "satisfaction_responses": int(result.inputs.responses.count.sum()),
+        "standards": result.inputs.criteria,
+        "themes": len(result.inputs.themes),
+        "cells": result.grid.size,
+        "cell_pieces": len(result.grid.piece_cell),
+    }
+
+
+def summary(result: IndexResult) -> dict:
+    population = result.cell_population.sum()
+    uncovered = float(result.access.uncovered_population.sum())
+    return {
+        "population": float(population),
+        "coverage": float(1 - uncovered / population) if population else 0.0,
+        "uncovered_population": uncovered,
+        "mean_composite": float(np.nanmean(result.composite)) if len(result.composite) else None,
+    }
+
+
+def grid_for(conn: psycopg.Connection, inputs: Inputs, params: IndexParameters, full: bool) -> tuple[Grid, bool]:
+    """(grid, reused): the stored grid when the barrios are unchanged and a full rebuild is not asked for."""
+    resolution = params.h3_resolution
+    if not full and runs.stored_grid_signature(conn, resolution) == inputs.grid_signature:
+        stored = runs.load_grid(conn, resolution, inputs.barrios.ids)
+        if stored is not None:
+            return stored, True
+    return build_grid(inputs.barrios, resolution), False
+
+
+def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", full: bool = True,
+        changed_instance_id: int | None = None) -> dict:
+    """Compute and store one run; returns the run's record (id, timings, counts, summary)."""
+    params = params or load_parameters()
+    started = time.perf_counter()
+    timings = {}
+    with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (runs.LOCK_KEY,))
+        inputs = read_inputs(conn, params)
+        timings["read_ms"] = _ms(started)
+        grid, reused = grid_for(conn, inputs, params, full)
+        timings["grid_ms"] = _ms(started) - timings["read_ms"]
+        mark = time.perf_counter()
+        result = compute_index(inputs, params, grid)
+        timings["compute_ms"] = _ms(mark)
+        mark = time.perf_counter()
+        path = "incremental" if reused else "full"
+        if not reused and runs.stored_grid_signature(conn, grid.resolution) != inputs.grid_signature:
+            runs.store_grid(conn, grid, inputs.barrios.ids, inputs.grid_signature)
+        previous = runs.previous_cells(conn, grid.resolution) if reused else None
+        record = {"method_version": METHOD_VERSION, "parameters": params.as_record(),
+                  "population_method": inputs.population_method, "input_counts": input_counts(result),
+                  "trigger": trigger, "path": path, "changed_instance_id": changed_instance_id,
+                  "summary": summary(result)}
+        run_id = runs.insert_run(conn, record)
+        cells_written = runs.store_cells(conn, run_id, result.cell_table(), previous)
+        runs.copy_frame(conn, "monitor.index_barrios", result.barrio_table().assign(run_id=run_id))
+        runs.copy_frame(conn, "monitor.index_districts", result.districts.assign(run_id=run_id))
+        runs.copy_frame(conn, "monitor.index_offer", result.offer_table().assign(run_id=run_id))
+        runs.prune_cells(conn, params.keep_cell_runs)
+        timings["store_ms"] = _ms(mark)
+        duration = _ms(started)
+        runs.finish_run(conn, run_id, duration)
+    log.info("index run %s (%s, %s): %.0f ms", run_id, path, trigger, duration)
+    return {"run_id": run_id, "path": path, "duration_ms": round(duration, 1), "cells_written": cells_written,
+            "timings_ms": {k: round(v, 1) for k, v in timings.items()}, **record}
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000

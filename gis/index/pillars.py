@@ -1,0 +1,242 @@
+"""The offer of each barrio and the quality, diversity and satisfaction pillars (method §4–6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from gis.index.accessibility import DistanceModel
+from gis.index.grid import Barrios, Grid
+
+
+@dataclass(frozen=True)
+class Instances:
+    """Active, approved instances in one order (index j)."""
+
+    ids: np.ndarray
+    kinds: np.ndarray
+    promoters: np.ndarray
+    themes: list[list[str]]
+    modality: np.ndarray
+    scope: np.ndarray
+    scope_barrio: np.ndarray  # MSLINK or -1
+    scope_district: np.ndarray  # district code or ""
+    district: np.ndarray  # district where it sits or "" (for satisfaction imputation)
+    venues: np.ndarray  # (n, 2) EPSG:22185; nan for online-only instances
+    supply: np.ndarray  # S_j
+    standards_met: np.ndarray
+    commitments_due: np.ndarray
+    commitments_fulfilled: np.ndarray
+
+    @property
+    def in_person(self) -> np.ndarray:
+        return ~np.isnan(self.venues[:, 0])
+
+
+@dataclass(frozen=True)
+class Responses:
+    """Satisfaction answers (1–5) aggregated per (instance index j, respondent barrio index b or -1)."""
+
+    instance: np.ndarray
+    barrio: np.ndarray
+    count: np.ndarray
+    total: np.ndarray
+
+
+@dataclass(frozen=True)
+class Offer:
+    """O_b as pairs: barrio index, instance index, effective distance (nan online), how the instance got in."""
+
+    barrio: np.ndarray
+    instance: np.ndarray
+    distance_m: np.ndarray
+    by_scope: np.ndarray
+    by_proximity: np.ndarray
+
+    def matrix(self, n_barrios: int, n_instances: int) -> sparse.csr_matrix:
+        ones = np.ones(len(self.barrio))
+        return sparse.csr_matrix((ones, (self.barrio, self.instance)), shape=(n_barrios, n_instances))
+
+
+def scope_pairs(barrios: Barrios, inst: Instances) -> tuple[np.ndarray, np.ndarray]:
+    """Instances whose scope covers b: its barrio, its district or the whole city."""
+    n_b = len(barrios.ids)
+    city = np.flatnonzero(inst.scope == "city")
+    pairs_b = [np.repeat(np.arange(n_b), len(city))]
+    pairs_j = [np.tile(city, n_b)]
+    barrio_index = pd.Series(np.arange(n_b), index=barrios.ids)
+    local = np.flatnonzero((inst.scope == "barrio") & np.isin(inst.scope_barrio, barrios.ids))
+    pairs_b.append(barrio_index.loc[inst.scope_barrio[local]].to_numpy())
+    pairs_j.append(local)
+    district = pd.DataFrame({"j": np.flatnonzero(inst.scope == "district")})
+    district["code"] = inst.scope_district[district.j]
+    members = pd.DataFrame({"b": np.arange(n_b), "code": barrios.districts})
+    joined = district.merge(members, on="code")
+    pairs_b.append(joined.b.to_numpy())
+    pairs_j.append(joined.j.to_numpy())
+    return np.concatenate(pairs_b).astype(np.int64), np.concatenate(pairs_j).astype(np.int64)
+
+
+def proximity_pairs(grid: Grid, piece_population: np.ndarray, inst: Instances, model: DistanceModel,
+                    limit: float) -> pd.DataFrame:
+    """(b, j, d): in-person instances within `limit` of the centre of a cell where P_ib > 0, nearest such cell."""
+    venues_idx = np.flatnonzero(inst.in_person)
+    cell, venue, distance = model.pairs_within(grid.centres, inst.venues[venues_idx], limit)
+    pieces = pd.DataFrame({"cell": grid.piece_cell, "b": grid.piece_barrio})[piece_population > 0]
+    pairs = pd.DataFrame({"cell": cell, "j": venues_idx[venue], "d": distance}).merge(pieces, on="cell")
+    return pairs.groupby(["b", "j"], as_index=False)["d"].min()
+
+
+def build_offer(grid: Grid, piece_population: np.ndarray, barrios: Barrios, inst: Instances,
+                model: DistanceModel, limit: float) -> Offer:
+    near = proximity_pairs(grid, piece_population, inst, model, limit).assign(by_proximity=True)
+    scope_b, scope_j = scope_pairs(barrios, inst)
+    scoped = pd.DataFrame({"b": scope_b, "j": scope_j, "by_scope": True})
+    offer = scoped.merge(near, on=["b", "j"], how="outer")
+    offer["by_scope"] = offer.by_scope.fillna(False).astype(bool)
+    offer["by_proximity"] = offer.by_proximity.fillna(False).astype(bool)
+    offer = offer.sort_values(["b", "j"], ignore_index=True)
+    distance = offer.d.to_numpy(dtype=float, copy=True)
+    far = np.flatnonzero(np.isnan(distance) & inst.in_person[offer.j.to_numpy()])
+    if len(far):
+        distance[far] = distances_from_barrios(grid, piece_population, offer.b.to_numpy()[far],
+                                               inst.venues[offer.j.to_numpy()[far]], model)
+    return Offer(barrio=offer.b.to_numpy(np.int64), instance=offer.j.to_numpy(np.int64), distance_m=distance,
+                 by_scope=offer.by_scope.to_numpy(), by_proximity=offer.by_proximity.to_numpy())
+
+
+def distances_from_barrios(grid: Grid, piece_population: np.ndarray, barrio: np.ndarray, venues: np.ndarray,
+                           model: DistanceModel) -> np.ndarray:
+    """Effective distance from the nearest populated cell centre of each barrio to a venue beyond the offer reach."""
+    out = np.empty(len(barrio))
+    for b in np.unique(barrio):
+        cells = np.unique(grid.piece_cell[(grid.piece_barrio == b) & (piece_population > 0)])
+        rows = np.flatnonzero(barrio == b)
+        distance, _ = model.nearest(venues[rows], grid.centres[cells])
+        out[rows] = distance
+    return out
+
+
+def instance_quality(inst: Instances, n_criteria: int) -> np.ndarray:
+    """q_j: share of the minimum standards met."""
+    return inst.standards_met / n_criteria if n_criteria else np.zeros(len(inst.ids))
+
+
+def follow_through(inst: Instances) -> np.ndarray:
+    """f_j = fulfilled / due (nan when nothing is due yet); `substantial` and `complete` count as fulfilled."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(inst.commitments_due > 0, inst.commitments_fulfilled / inst.commitments_due, np.nan)
+
+
+def mean_over_offer(offer_matrix: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """Mean of a per-instance value over each barrio's offer, skipping nan; 0 for an empty offer."""
+    known = ~np.isnan(values)
+    total = offer_matrix @ np.where(known, values, 0.0)
+    count = offer_matrix @ known.astype(float)
+    return np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
+
+
+def category_shares(offer_matrix: sparse.csr_matrix, labels: list[list[str]], categories: list[str]) -> np.ndarray:
+    """Per barrio, the share of each category when every instance splits a weight of 1 over its labels."""
+    column = {c: k for k, c in enumerate(categories)}
+    rows, cols, vals = [], [], []
+    for j, own in enumerate(labels):
+        own = [c for c in dict.fromkeys(own) if c in column]
+        if not own:  # no label from the catalogue: it adds nothing to the shares
+            continue
+        rows += [j] * len(own)
+        cols += [column[c] for c in own]
+        vals += [1.0 / len(own)] * len(own)
+    incidence = sparse.csr_matrix((vals, (rows, cols)), shape=(len(labels), len(categories)))
+    mass = np.asarray((offer_matrix @ incidence).todense())
+    total = mass.sum(axis=1, keepdims=True)
+    return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
+
+
+def effective_number(shares: np.ndarray) -> np.ndarray:
+    """e^H with H = −Σ p ln p (Shannon); 0 for an empty offer."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(shares > 0, shares * np.log(shares), 0.0).sum(axis=1)
+    return np.where(shares.sum(axis=1) > 0, np.exp(entropy), 0.0)
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    score: np.ndarray  # mean answer 1–5, nan when not publishable
+    value: np.ndarray  # (score − 1) / 4
+    source: np.ndarray  # residents | offer | district | city | missing
+    responses: np.ndarray  # answers behind a non-imputed value (0 otherwise: small groups are never published)
+    imputed: np.ndarray
+
+
+def satisfaction(barrios: Barrios, inst: Instances, responses: Responses, offer_matrix: sparse.csr_matrix,
+                 k: int) -> Satisfaction:
+    n_b = len(barrios.ids)
+    resident = responses.barrio >= 0
+    own_n = np.bincount(responses.barrio[resident], weights=responses.count[resident], minlength=n_b)
+    own_sum = np.bincount(responses.barrio[resident], weights=responses.total[resident], minlength=n_b)
+    per_inst_n = np.bincount(responses.instance, weights=responses.count, minlength=len(inst.ids))
+    per_inst_sum = np.bincount(responses.instance, weights=responses.total, minlength=len(inst.ids))
+    offer_n, offer_sum = offer_matrix @ per_inst_n, offer_matrix @ per_inst_sum
+
+    score = np.full(n_b, np.nan)
+    source = np.full(n_b, "missing", dtype=object)
+    count = np.zeros(n_b, dtype=np.int64)
+    for mask_n, mask_sum, name in ((own_n, own_sum, "residents"), (offer_n, offer_sum, "offer")):
+        use = np.isnan(score) & (mask_n >= k)
+        score[use] = mask_sum[use] / mask_n[use]
+        count[use] = mask_n[use].astype(np.int64)
+        source[use] = name
+
+    # Imputation: the district's pooled answers (its residents, and anonymous answers about instances in it).
+    anonymous_district = inst.district[responses.instance[~resident]]
+    for code in np.unique(barrios.districts):
+        members = barrios.districts == code
+        n = own_n[members].sum() + responses.count[~resident][anonymous_district == code].sum()
+        s = own_sum[members].sum() + responses.total[~resident][anonymous_district == code].sum()
+        use = members & np.isnan(score)
+        if n >= k and use.any():
+            score[use], source[use] = s / n, "district"
+    city_n, city_sum = responses.count.sum(), responses.total.sum()
+    use = np.isnan(score)
+    if city_n >= k and use.any():
+        score[use], source[use] = city_sum / city_n, "city"
+    imputed = np.isin(source, ["district", "city"])
+    return Satisfaction(score=score, value=(score - 1.0) / 4.0, source=source, responses=count, imputed=imputed)
+
+
+@dataclass(frozen=True)
+class OfferPillars:
+    offer_count: np.ndarray
+    in_person_count: np.ndarray
+    quality: np.ndarray
+    follow_through: np.ndarray  # reported, not in the index
+    diversity: np.ndarray
+    effective_themes: np.ndarray
+    effective_kinds: np.ndarray  # reported, not in the index
+    promoter_shares: dict[str, np.ndarray]  # reported: state / cso / mixed mix of the offer
+
+
+def offer_pillars(offer_matrix: sparse.csr_matrix, inst: Instances, n_criteria: int, themes: list[str],
+                  kinds: list[str]) -> OfferPillars:
+    theme_shares = category_shares(offer_matrix, inst.themes, themes)
+    effective_themes = effective_number(theme_shares)
+    promoters = category_shares(offer_matrix, [[p] for p in inst.promoters], ["state", "cso", "mixed"])
+    return OfferPillars(
+        offer_count=np.asarray(offer_matrix.sum(axis=1)).ravel().astype(np.int64),
+        in_person_count=(offer_matrix @ inst.in_person.astype(float)).astype(np.int64),
+        quality=mean_over_offer(offer_matrix, instance_quality(inst, n_criteria)),
+        follow_through=_nan_if_none(offer_matrix, follow_through(inst)),
+        diversity=effective_themes / len(themes) if themes else np.zeros(offer_matrix.shape[0]),
+        effective_themes=effective_themes,
+        effective_kinds=effective_number(category_shares(offer_matrix, [[k] for k in inst.kinds], kinds)),
+        promoter_shares={p: promoters[:, k] for k, p in enumerate(["state", "cso", "mixed"])},
+    )
+
+
+def _nan_if_none(offer_matrix: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:
+    known = offer_matrix @ (~np.isnan(values)).astype(float)
+    return np.where(known > 0, mean_over_offer(offer_matrix, values), np.nan)

@@ -1,0 +1,137 @@
+"""Storing an index run: the run record, the grid (once per resolution), and results by cell, barrio, district.
+
+Bulk rows go through COPY; a run and all its results share one transaction, so readers see whole runs only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import h3
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+
+from gis.index.grid import Grid, cell_polygons
+
+LOCK_KEY = 5_000_001  # pg_advisory_xact_lock key: one index writer at a time
+
+
+def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> None:
+    """COPY a DataFrame into `table` (text format; NaN and None become NULL)."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N", lineterminator="\n")
+    columns = ", ".join(f'"{c}"' for c in frame.columns)  # our own column names, never user input
+    with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write(buffer.getvalue())
+
+
+def stored_grid_signature(conn: psycopg.Connection, resolution: int) -> str | None:
+    row = conn.execute("SELECT signature FROM monitor.h3_grids WHERE resolution = %s", (resolution,)).fetchone()
+    return row[0] if row else None
+
+
+def store_grid(conn: psycopg.Connection, grid: Grid, barrio_ids: np.ndarray, signature: str) -> None:
+    """Replace the stored grid of this resolution (old cell results of it go with it)."""
+    for table in ("index_cells", "h3_pieces", "h3_cells", "h3_grids"):  # no cascades: see 0003_index.sql
+        conn.execute(sql.SQL("DELETE FROM {} WHERE resolution = %s").format(sql.Identifier("monitor", table)),
+                     (grid.resolution,))
+    conn.execute("INSERT INTO monitor.h3_grids (resolution, signature, cells, pieces) VALUES (%s, %s, %s, %s)",
+                 (grid.resolution, signature, grid.size, len(grid.piece_cell)))
+    hexagons = cell_polygons(grid.cells, None)
+    copy_frame(conn, "monitor.h3_cells", pd.DataFrame({
+        "resolution": grid.resolution,
+        "h3": grid.cells,
+        "h3_id": [h3.str_to_int(c) for c in grid.cells],
+        "barrio_id": barrio_ids[grid.majority_barrio()],
+        "centre_x": grid.centres[:, 0],
+        "centre_y": grid.centres[:, 1],
+        "geom": shapely.to_wkb(shapely.set_srid(hexagons, 4326), hex=True, include_srid=True),
+    }))
+    copy_frame(conn, "monitor.h3_pieces", pd.DataFrame({
+        "resolution": grid.resolution,
+        "h3": grid.cells[grid.piece_cell],
+        "barrio_id": barrio_ids[grid.piece_barrio],
+        "area_m2": grid.piece_area,
+    }))
+
+
+def load_grid(conn: psycopg.Connection, resolution: int, barrio_ids: np.ndarray) -> Grid | None:
+    cells = conn.execute("SELECT h3, centre_x, centre_y FROM monitor.h3_cells WHERE resolution = %s ORDER BY h3",
+                         (resolution,)).fetchall()
+    if not cells:
+        return None
+    pieces = conn.execute("SELECT h3, barrio_id, area_m2 FROM monitor.h3_pieces WHERE resolution = %s",
+                          (resolution,)).fetchall()
+    names = np.array([c[0] for c in cells])
+    position = pd.Series(np.arange(len(names)), index=names)
+    barrio_position = pd.Series(np.arange(len(barrio_ids)), index=barrio_ids)
+    frame = pd.DataFrame(pieces, columns=["h3", "barrio_id", "area"])
+    return Grid(resolution=resolution, cells=names, centres=np.array([c[1:] for c in cells], dtype=float),
+                piece_cell=position.loc[frame.h3].to_numpy(np.int64),
+                piece_barrio=barrio_position.loc[frame.barrio_id].to_numpy(np.int64),
+                piece_area=frame.area.to_numpy(float))
+
+
+def insert_run(conn: psycopg.Connection, record: dict) -> int:
+    row = conn.execute(
+        """INSERT INTO monitor.index_runs (method_version, parameters, population_method, input_counts, trigger,
+                                           path, changed_instance_id, summary)
+           VALUES (%(method_version)s, %(parameters)s, %(population_method)s, %(input_counts)s, %(trigger)s,
+                   %(path)s, %(changed_instance_id)s, %(summary)s)
+           RETURNING id""",
+        {**record, "parameters": json.dumps(record["parameters"]), "input_counts": json.dumps(record["input_counts"]),
+         "summary": json.dumps(record["summary"])},
+    ).fetchone()
+    return row[0]
+
+
+def previous_cells(conn: psycopg.Connection, resolution: int) -> tuple[int, pd.DataFrame] | None:
+    """The latest run's cell results at this resolution, for the incremental path to compare against."""
+    row = conn.execute("SELECT max(run_id) FROM monitor.index_cells WHERE resolution = %s "
+                       "AND run_id = monitor.latest_index_run()", (resolution,)).fetchone()
+    if not row or row[0] is None:
+        return None
+    frame = pd.DataFrame(conn.execute(
+        "SELECT h3, population, nearest_m, covered, e2sfca, nearest_instance_id FROM monitor.index_cells "
+        "WHERE run_id = %s", (row[0],)).fetchall(),
+        columns=["h3", "population", "nearest_m", "covered", "e2sfca", "nearest_instance_id"])
+    return row[0], frame
+
+
+def store_cells(conn: psycopg.Connection, run_id: int, cells: pd.DataFrame,
+                previous: tuple[int, pd.DataFrame] | None) -> int:
+    """Write the run's cells; with a previous run, unchanged cells are copied inside the server. Returns rows sent."""
+    changed = cells
+    if previous is not None:
+        prev_id, prev = previous
+        merged = cells.merge(prev, on="h3", how="left", suffixes=("", "_prev"), indicator=True)
+        same = merged["_merge"].eq("both")
+        for column in ("population", "nearest_m", "e2sfca"):
+            a, b = merged[column].to_numpy(float), merged[column + "_prev"].to_numpy(float)
+            same &= np.isclose(a, b, rtol=1e-12, atol=1e-9, equal_nan=True)
+        same &= merged.covered.eq(merged.covered_prev)
+        same &= merged.nearest_instance_id.fillna(-1).eq(merged.nearest_instance_id_prev.fillna(-1))
+        conn.execute(
+            """INSERT INTO monitor.index_cells (run_id, h3, resolution, population, nearest_m, covered, e2sfca,
+                                                nearest_instance_id)
+               SELECT %s, h3, resolution, population, nearest_m, covered, e2sfca, nearest_instance_id
+               FROM monitor.index_cells WHERE run_id = %s AND NOT (h3 = ANY(%s))""",
+            (run_id, prev_id, cells.h3[~same.to_numpy()].tolist()))
+        changed = cells[~same.to_numpy()]
+    copy_frame(conn, "monitor.index_cells", changed.assign(run_id=run_id))
+    return len(changed)
+
+
+def prune_cells(conn: psycopg.Connection, keep_runs: int) -> None:
+    """Cell results are large: keep them for the latest runs only (barrio and district results stay forever)."""
+    conn.execute("DELETE FROM monitor.index_cells WHERE run_id < "
+                 "(SELECT min(id) FROM (SELECT id FROM monitor.index_runs ORDER BY id DESC LIMIT %s) latest)",
+                 (keep_runs,))
+
+
+def finish_run(conn: psycopg.Connection, run_id: int, duration_ms: float) -> None:
+    conn.execute("UPDATE monitor.index_runs SET duration_ms = %s WHERE id = %s", (duration_ms, run_id))
