@@ -241,3 +241,12 @@ async def delete(collectionId: str, featureId: str, request: Request,  # noqa: N
     await execute(request, caller, work)
     collections_module._extents.pop(layer.id, None)
     return Response(status_code=204, headers=CORS)
+
+
+@router.options("/collections/{rest:path}", include_in_schema=False)
+async def preflight(rest: str):
+    """CORS preflight: browsers ask before sending writes with a bearer token or If-Match."""
+    return Response(status_code=204, headers={
+        **CORS, "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, If-None-Match, Accept",
+        "Access-Control-Max-Age": "600"})

@@ -170,3 +170,11 @@ def test_queryables(http):
     assert body["properties"]["kind"]["enum"][0] == "consejo_barrial"
     assert body["properties"]["geometry"]["format"] == "geometry-point"
     assert "description" not in body["properties"]  # long texts are not filterable
+
+
+def test_cors_preflight_allows_writes_with_tokens(http):
+    response = http.options("/collections/instances/items/1", headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "PATCH"})
+    assert response.status_code == 204
+    assert "PATCH" in response.headers["access-control-allow-methods"]
+    assert "If-Match" in response.headers["access-control-allow-headers"]
