@@ -341,6 +341,23 @@ def test_unsupported_format_is_refused(fresh_db, tmp_path):
                                        "or GeoPackage (.gpkg)"]
 
 
+def test_a_bad_activity_in_a_geopackage_stops_its_organizations_and_instances_too(fresh_db, tmp_path):
+    path = tmp_path / "registro.gpkg"
+    instances = gpd.GeoDataFrame({k: [v] for k, v in instance_row(lon=None, lat=None).items()},
+                                 geometry=[Point(CENTRO[0], CENTRO[1])], crs="EPSG:4326")
+    instances.to_file(path, layer="instances", driver="GPKG")
+    activities = gpd.GeoDataFrame(
+        {"instance_external_id": ["test:mesa-1", "test:otra"], "title": ["Reunión", "Reunión perdida"],
+         "starts_at": ["2026-12-05 18:00", "2026-12-06 18:00"]}, geometry=[None, None], crs="EPSG:4326")
+    activities.to_file(path, layer="activities", driver="GPKG")
+    before = counts(fresh_db)
+    with pytest.raises(ImportRejected) as rejected:
+        import_path(fresh_db, path)
+    assert rejected.value.problems == ["layer activities feature 2: instance_external_id 'test:otra' is unknown: "
+                                       "no such instance in the registry"]
+    assert counts(fresh_db) == before
+
+
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")  # the point of the test: a file without a CRS
 def test_geopackage_without_crs_and_projected_coordinates_is_refused(fresh_db, tmp_path):
     path = tmp_path / "instances.gpkg"
