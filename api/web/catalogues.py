@@ -24,7 +24,9 @@ CATALOGUE_QUERIES = {
 }
 COUNTS = """SELECT count(*) AS instances, count(*) FILTER (WHERE is_demo) AS demo_instances
             FROM published.instances"""
-PILLARS = ("composite", "accessibility", "coverage", "quality", "diversity", "satisfaction")
+# What the choropleth offers, in this order, with the goalposts of the method (§7): pillars on 0–1, composite 0–100.
+PILLARS = (("composite", "Índice compuesto", 100), ("accessibility", "Accesibilidad (cobertura)", 1),
+           ("quality", "Calidad", 1), ("diversity", "Diversidad", 1), ("satisfaction", "Satisfacción", 1))
 INDEX_LAYERS = {"barrio": "barrio_index", "district": "district_index"}
 
 
@@ -35,7 +37,7 @@ def index_layers() -> dict:
         layer = CATALOGUE.get(layer_id)
         if layer is not None:
             found[unit] = {"layer": layer.id, "pillars": [
-                {"field": p.name, "label": p.title} for name in PILLARS
+                {"field": name, "label": label, "max": top} for name, label, top in PILLARS
                 if (p := layer.get_property(name)) is not None and p.in_tiles]}
     return found
 

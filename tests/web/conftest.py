@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import time
 
 import httpx
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from web_helpers import open_page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
@@ -40,49 +41,6 @@ def browser():
         chromium.close()
 
 
-class PageLog:
-    """What the page said and asked for: console errors, uncaught exceptions, failed and outside requests."""
-
-    def __init__(self, origin: str):
-        self.origin = origin
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.outside: list[str] = []
-
-    def on_console(self, message) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text}")
-
-    def on_request(self, request) -> None:
-        self.requests.append(request.url)
-        parts = urlsplit(request.url)
-        if parts.scheme in ("http", "https", "ws", "wss") and f"{parts.scheme}://{parts.netloc}" != self.origin:
-            self.outside.append(request.url)
-
-    def on_failed(self, request) -> None:
-        self.errors.append(f"request failed: {request.url} ({request.failure})")
-
-    def on_response(self, response) -> None:
-        if response.status >= 400:
-            self.errors.append(f"HTTP {response.status}: {response.url}")
-
-
-def open_page(browser, live_server, path="/map", viewport=None):
-    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 860}, locale="es-AR",
-                                  timezone_id="America/Argentina/Cordoba")
-    page = context.new_page()
-    log = PageLog(live_server.url)
-    page.on("console", log.on_console)
-    page.on("pageerror", lambda error: log.errors.append(f"page error: {error}"))
-    page.on("request", log.on_request)
-    page.on("requestfailed", log.on_failed)
-    page.on("response", log.on_response)
-    page.goto(live_server.url + path)
-    page.wait_for_function("document.body.dataset.ready", timeout=60000)
-    assert page.evaluate("document.body.dataset.ready") == "true", page.text_content("#map-status")
-    return page, log
-
-
 @pytest.fixture
 def map_page(browser, live_server):
     page, log = open_page(browser, live_server)
@@ -90,10 +48,11 @@ def map_page(browser, live_server):
     page.context.close()
 
 
-def wait_idle(page) -> None:
-    """Until MapLibre has loaded the tiles it needs and drawn them."""
-    page.evaluate("""() => new Promise((resolve) => {
-        const map = window.monitorMap;
-        map.once('idle', resolve);
-        map.triggerRepaint();
-    })""")
+@pytest.fixture(scope="module")
+def index_ready(http):
+    """The live server computes the index in the background after start-up: wait for its first run."""
+    deadline = time.monotonic() + 300
+    while (response := http.get("/index")).status_code != 200:
+        assert time.monotonic() < deadline, f"no index run after 300 s: {response.text}"
+        time.sleep(1)
+    return response.json()

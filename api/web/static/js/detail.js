@@ -1,6 +1,6 @@
 // The side panel that shows an instance card or a barrio profile: focus moves in, Escape closes it.
 
-import { $, demoBadge, fmtDateTime, fmtInteger, fmtNumber, getJSON, h, webcal } from './dom.js';
+import { $, demoBadge, fmtDateTime, fmtDecimal, fmtInteger, fmtNumber, getJSON, h, webcal } from './dom.js';
 
 let returnFocus = null;
 
@@ -37,65 +37,89 @@ export function showError(text) {
 
 // ---------------------------------------------------------------- barrio profile
 
-const PILLAR_ORDER = ['composite', 'accessibility', 'coverage', 'quality', 'diversity', 'satisfaction'];
+const PILLARS = [
+  ['accessibility', 'Accesibilidad'], ['quality', 'Calidad'], ['diversity', 'Diversidad'], ['satisfaction', 'Satisfacción'],
+];
+const SATISFACTION_SOURCE = {
+  residents: 'respuestas de residentes', offer: 'respuestas sobre su oferta', district: 'imputada del distrito',
+  city: 'imputada de la ciudad', missing: 'sin dato',
+};
 
-export function pillarRows(profile, pillars) {
-  // The API's own values, shown with one decimal; the exact number rides along in data-value.
-  return pillars.filter((p) => p.field in profile).sort((a, b) => PILLAR_ORDER.indexOf(a.field) - PILLAR_ORDER.indexOf(b.field))
-    .map((p) => {
-      const value = profile[p.field];
-      const width = typeof value === 'number' ? Math.max(0, Math.min(100, value)) : 0;
-      return h('div', { class: `pillar${p.field === 'composite' ? ' composite' : ''}`, dataset: { field: p.field } },
-        h('span', { class: 'pillar-label' }, p.label),
-        h('span', { class: 'pillar-bar', 'aria-hidden': 'true' }, h('span', { style: `width:${width}%` })),
-        h('span', { class: 'pillar-value', dataset: { value: value ?? '' } }, fmtNumber(value)));
-    });
+// Values exactly as the API gives them (pillars 0–1, composite 0–100); the number itself rides in data-value.
+const valueSpan = (cls, value, text) => h('span', { class: cls, dataset: { value: value ?? '' } }, text);
+
+function pillarRow(field, label, value, max) {
+  const width = typeof value === 'number' ? Math.max(0, Math.min(100, (value / max) * 100)) : 0;
+  return h('div', { class: `pillar${field === 'composite' ? ' composite' : ''}`, dataset: { field } },
+    h('span', { class: 'pillar-label' }, label),
+    h('span', { class: 'pillar-bar', 'aria-hidden': 'true' }, h('span', { style: `width:${width}%` })),
+    valueSpan('pillar-value', value, fmtDecimal(value, max === 1 ? 2 : 1)));
 }
 
-function offerList(profile, openInstance) {
-  const offer = profile.offer || profile.instances;
-  if (!Array.isArray(offer)) return null;
+function indexSection(index) {
+  const r = index.rank_interval;
+  const s = index.satisfaction;
+  return h('section', { class: 'card-section index' }, h('h3', {}, 'Índice de participación'),
+    h('div', { class: 'pillars' }, pillarRow('composite', 'Índice (0–100)', index.composite, 100),
+      PILLARS.map(([field, label]) => pillarRow(field, `${label} (0–1)`, index.pillars[field], 1))),
+    h('p', { class: 'rank', dataset: { rank: index.rank, of: index.of, median: r.median, p05: r.p05, p95: r.p95 } },
+      'Posición ', h('strong', {}, `${index.rank}ª de ${index.of}`), ` (mediana ${fmtNumber(r.median)}; `,
+      `intervalo 5–95 %: ${fmtNumber(r.p05)} a ${fmtNumber(r.p95)})`),
+    h('p', { class: 'muted' }, `Satisfacción: ${SATISFACTION_SOURCE[s.source] || s.source}`,
+      s.responses ? ` (${s.responses} respuestas)` : '', s.imputed ? '. Valor imputado.' : '.'));
+}
+
+function offerSection(index, openInstance) {
+  const offer = index.offer;
+  const shown = offer.slice(0, 30);
   return h('section', { class: 'card-section' }, h('h3', {}, `Oferta de participación (${offer.length})`),
-    offer.length ? h('ul', { class: 'offer' }, offer.slice(0, 25).map((o) => h('li', {},
-      h('button', { type: 'button', class: 'link', onclick: () => openInstance(o.id) }, o.name),
-      o.kind_label ? h('span', { class: 'muted' }, ` · ${o.kind_label}`) : null, demoBadge(o.is_demo))))
-      : h('p', { class: 'muted' }, 'Ninguna instancia alcanza este barrio.'),
-    offer.length > 25 ? h('p', { class: 'muted' }, `y ${offer.length - 25} más.`) : null);
+    offer.length ? h('ul', { class: 'offer' }, shown.map((o) => h('li', { dataset: { instanceId: o.instance_id } },
+      h('button', { type: 'button', class: 'link', onclick: () => openInstance(o.instance_id) }, o.name),
+      h('span', { class: 'muted' }, ` · ${o.kind_label}`,
+        o.by_proximity && o.distance_m !== null ? ` · a ${fmtInteger(o.distance_m)} m` : ' · por alcance'),
+      demoBadge(o.is_demo))))
+      : h('p', { class: 'muted' }, 'Ninguna instancia alcanza a este barrio.'),
+    offer.length > shown.length ? h('p', { class: 'muted' }, `y ${offer.length - shown.length} más.`) : null);
+}
+
+function agendaSection(id, agenda, openInstance) {
+  const ics = new URL(`/barrios/${id}/agenda.ics`, window.location.href).href;
+  return h('section', { class: 'card-section' }, h('h3', {}, 'Próximas actividades en el barrio'),
+    agenda.activities.length ? h('ul', { class: 'activity-list' }, agenda.activities.map((a) => h('li', {},
+      h('time', { datetime: a.starts_at }, fmtDateTime(a.starts_at)), ' — ',
+      h('button', { type: 'button', class: 'link', onclick: () => openInstance(a.instance_id) }, a.title),
+      h('span', { class: 'muted' }, ` · ${a.instance_name}`), demoBadge(a.is_demo))))
+      : h('p', { class: 'muted' }, 'No hay actividades programadas.'),
+    h('p', { class: 'subscribe' }, h('a', { href: webcal(ics) }, 'Suscribirse a la agenda del barrio'), ' · ',
+      h('a', { href: ics, download: '' }, 'descargar .ics')));
+}
+
+async function fetchIndex(id, config) {
+  // The index may not be computed yet (404 with Retry-After): the profile then shows what it has.
+  if (!config.apis.index_barrio) return null;
+  const response = await fetch(`/index/barrios/${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } });
+  return response.ok ? response.json() : null;
 }
 
 export async function barrioProfile(id, barrio, config, openInstance) {
-  const indexUrl = config.apis.index_barrio ? `/index/barrios/${encodeURIComponent(id)}` : null;
   const [index, agenda] = await Promise.all([
-    indexUrl ? getJSON(indexUrl) : Promise.resolve(null),
-    getJSON(`/agenda?barrio=${encodeURIComponent(id)}&limit=5`),
+    fetchIndex(id, config), getJSON(`/agenda?barrio=${encodeURIComponent(id)}&limit=5`),
   ]);
-  const profile = index ? (index.properties || index) : {};
-  const name = profile.name || barrio.name;
-  const pillars = config.index_layers.barrio?.pillars || [];
-  const ics = new URL(`/barrios/${id}/agenda.ics`, window.location.href).href;
+  const population = index ? index.population : barrio.population;
   return h('article', { class: 'profile', dataset: { barrioId: id } },
-    h('p', { class: 'eyebrow' }, 'Barrio · ', barrio.district_name || profile.district_name || barrio.district || ''),
-    h('h2', { id: 'detail-title', tabindex: '-1' }, name),
+    h('p', { class: 'eyebrow' }, `Barrio · ${barrio.district_name}`),
+    h('h2', { id: 'detail-title', tabindex: '-1' }, index ? index.name : barrio.name),
     h('dl', { class: 'facts' },
-      h('dt', {}, 'Población estimada'), h('dd', {}, fmtInteger(profile.population ?? barrio.population)),
-      h('dt', {}, 'Sin instancia a distancia caminable'),
-      h('dd', { class: 'uncovered', dataset: { value: profile.uncovered_population ?? '' } },
-        index ? `${fmtInteger(profile.uncovered_population)} personas` : '—'),
-      index ? [h('dt', {}, 'Posición en el índice'), h('dd', { class: 'rank', dataset: {
-        median: profile.rank_median, p05: profile.rank_p05, p95: profile.rank_p95 } },
-      `${fmtNumber(profile.rank_median)}º (intervalo 5–95 %: ${fmtNumber(profile.rank_p05)}º a ${fmtNumber(profile.rank_p95)}º)`)]
-        : null),
-    index ? h('section', { class: 'card-section' }, h('h3', {}, 'Índice de participación (0 a 100)'),
-      h('div', { class: 'pillars' }, pillarRows(profile, pillars)),
-      profile.satisfaction_imputed ? h('p', { class: 'muted' }, 'Satisfacción imputada con la media del distrito.') : null)
-      : h('p', { class: 'muted' }, 'El índice todavía no está calculado.'),
-    offerList(profile, openInstance),
-    h('section', { class: 'card-section' }, h('h3', {}, 'Próximas actividades en el barrio'),
-      agenda.activities.length ? h('ul', { class: 'activity-list' }, agenda.activities.map((a) => h('li', {},
-        h('time', { datetime: a.starts_at }, fmtDateTime(a.starts_at)), ' — ',
-        h('button', { type: 'button', class: 'link', onclick: () => openInstance(a.instance_id) }, a.title),
-        h('span', { class: 'muted' }, ` · ${a.instance_name}`), demoBadge(a.is_demo))))
-        : h('p', { class: 'muted' }, 'No hay actividades programadas.'),
-      h('p', { class: 'subscribe' }, h('a', { href: webcal(ics) }, 'Suscribirse a la agenda del barrio'), ' · ',
-        h('a', { href: ics, download: '' }, 'descargar .ics'))));
+      h('dt', {}, 'Población estimada'), h('dd', {}, valueSpan('population', population, fmtInteger(population))),
+      index ? [
+        h('dt', {}, 'Sin instancia presencial cerca'),
+        h('dd', {}, valueSpan('uncovered', index.uncovered_population,
+          `${fmtInteger(index.uncovered_population)} personas`)),
+        h('dt', {}, 'Distancia media a la más cercana'),
+        h('dd', {}, valueSpan('nearest', index.mean_nearest_m,
+          index.mean_nearest_m === null ? '—' : `${fmtInteger(index.mean_nearest_m)} m`)),
+      ] : null),
+    index ? indexSection(index) : h('p', { class: 'muted' }, 'El índice todavía no está calculado.'),
+    index ? offerSection(index, openInstance) : null,
+    agendaSection(id, agenda, openInstance));
 }

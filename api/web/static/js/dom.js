@@ -27,20 +27,23 @@ export async function getJSON(url) {
 const numberFormat = new Intl.NumberFormat('es-AR', { maximumFractionDigits: 1 });
 const integerFormat = new Intl.NumberFormat('es-AR', { maximumFractionDigits: 0 });
 export const fmtNumber = (n) => (n === null || n === undefined ? '—' : numberFormat.format(n));
+export const fmtDecimal = (n, digits) => (n === null || n === undefined ? '—'
+  : new Intl.NumberFormat('es-AR', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n));
 export const fmtInteger = (n) => (n === null || n === undefined ? '—' : integerFormat.format(n));
 
 const dateTimeFormat = new Intl.DateTimeFormat('es-AR', {
-  weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit',
+  weekday: 'long', day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   timeZone: 'America/Argentina/Cordoba',
 });
 const dayFormat = new Intl.DateTimeFormat('es-AR', {
   weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: 'America/Argentina/Cordoba',
 });
 const timeFormat = new Intl.DateTimeFormat('es-AR', {
-  hour: '2-digit', minute: '2-digit', timeZone: 'America/Argentina/Cordoba',
+  hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'America/Argentina/Cordoba',
 });
 export const fmtDateTime = (iso) => dateTimeFormat.format(new Date(iso));
-export const fmtDay = (iso) => dayFormat.format(new Date(iso));
+const capitalise = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+export const fmtDay = (iso) => capitalise(dayFormat.format(new Date(iso)));
 export const fmtTime = (iso) => timeFormat.format(new Date(iso));
 const plainDate = new Intl.DateTimeFormat('es-AR', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 export const fmtDate = (iso) => (iso ? plainDate.format(new Date(`${iso}T00:00:00Z`)) : '—');

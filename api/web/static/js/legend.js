@@ -1,12 +1,13 @@
 // The legend: what every colour on the map means, for the layers that are switched on.
 
 import { h } from './dom.js';
-import { CHOROPLETH_BREAKS, GAP_COLOR, HEXAGON_COLORS, NO_DATA_COLOR } from './style.js';
+import { fmtDecimal } from './dom.js';
+import { choroplethBreaks, GAP_COLOR, NO_DATA_COLOR } from './style.js';
 
 const item = (swatchClass, style, text) => h('li', {},
   h('span', { class: `swatch ${swatchClass}`, style, 'aria-hidden': 'true' }), h('span', {}, text));
 
-export function renderLegend(container, { config, kindColors, choropleth, hexagons, gaps }) {
+export function renderLegend(container, { config, kindColors, choropleth, hexagons, hexagonColors, gaps }) {
   const blocks = [
     h('h3', {}, 'Instancias'),
     h('ul', { class: 'legend-list' },
@@ -19,17 +20,22 @@ export function renderLegend(container, { config, kindColors, choropleth, hexago
       item('line barrio', '', 'Barrio')),
   ];
   if (choropleth) {
-    const labels = ['0 a 20', '20 a 40', '40 a 60', '60 a 80', '80 a 100'];
+    const digits = choropleth.max === 1 ? 2 : 1;
+    const limits = [choropleth.range[0], ...choroplethBreaks(choropleth.range), choropleth.range[1]]
+      .map((v) => fmtDecimal(v, digits));
+    const labels = choropleth.colors.map((_, i) => `${limits[i]} a ${limits[i + 1]}`);
     blocks.push(h('h3', {}, `${choropleth.label} por ${choropleth.unit === 'barrio' ? 'barrio' : 'distrito'}`),
-      h('ul', { class: 'legend-list ramp', 'aria-label': `Escala de ${choropleth.label}, de 0 a 100` },
-        choropleth.colors.map((color, i) => item('fill', `background:${color}`, labels[i])),
+      h('ul', { class: 'legend-list ramp', 'aria-label': `Escala de ${choropleth.label}, de ${limits[0]} a ${limits[5]}` },
+        choropleth.colors.map((color, i) => item('fill', `background:${color}`, labels[i])).reverse(),
         item('fill', `background:${NO_DATA_COLOR}`, 'Sin dato')),
-      h('p', { class: 'muted' }, `Cortes en ${CHOROPLETH_BREAKS.join(', ')} (0 = peor, 100 = mejor).`));
+      h('p', { class: 'muted' }, `Escala de 0 (peor) a ${fmtDecimal(choropleth.max, 0)} (mejor); `,
+        'cinco clases iguales entre el valor más bajo y el más alto.'));
   }
-  if (hexagons) {
+  if (hexagons && hexagonColors) {
+    const ramp = `background:linear-gradient(90deg, ${hexagonColors.covered.join(', ')})`;
     blocks.push(h('h3', {}, 'Hexágonos H3 (accesibilidad)'), h('ul', { class: 'legend-list' },
-      item('fill', `background:${HEXAGON_COLORS.covered}`, 'Con una instancia a 800 m o menos a pie'),
-      item('fill', `background:${HEXAGON_COLORS.uncovered}`, 'Sin instancia a distancia caminable')));
+      item('fill wide', ramp, 'Con instancia presencial cerca (más oscuro: más oferta por habitante)'),
+      item('fill', `background:${hexagonColors.uncovered}`, 'Sin instancia presencial a distancia caminable')));
   }
   if (gaps) {
     blocks.push(h('h3', {}, 'Brechas'), h('ul', { class: 'legend-list' },

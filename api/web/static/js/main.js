@@ -10,7 +10,7 @@ import { barrioProfile, closeDetail, showDetail, showError, showLoading } from '
 import { buildFilterForm, filterExpression, readFilters } from './filters.js';
 import { renderLegend } from './legend.js';
 import { setupSearch } from './search.js';
-import { CHOROPLETH_COLORS, choroplethColor, layersOf, prepareStyle } from './style.js';
+import { CHOROPLETH_COLORS, choroplethColor, hexagonColors, layersOf, prepareStyle } from './style.js';
 
 const ROSARIO = { center: [-60.67, -32.955], zoom: 11.3, bounds: [[-61.05, -33.2], [-60.35, -32.7]] };
 const SPANISH = {
@@ -21,7 +21,8 @@ const SPANISH = {
 };
 
 const state = {
-  config: null, map: null, kindColors: {}, instanceLayers: [], baseFilters: {}, clusterOpacity: {}, filters: null, archive: null,
+  config: null, map: null, kindColors: {}, instanceLayers: [], baseFilters: {}, clusterOpacity: {}, filters: null, archive: null, hexagonColors: null,
+  indexValues: {}, choroplethRange: null,
 };
 
 function kindColorsFrom(style) {
@@ -54,6 +55,7 @@ function pmtilesArchive(archive) {
 async function createMap(config) {
   const style = await getJSON(config.apis.style);
   state.kindColors = kindColorsFrom(style);
+  state.hexagonColors = hexagonColors(style);
   state.archive = await findArchive(config);
   const pmtilesUrl = pmtilesArchive(state.archive);
   prepareStyle(style, config, { pmtilesUrl });
@@ -63,6 +65,9 @@ async function createMap(config) {
     cooperativeGestures: false, hash: false,
   });
   map.touchZoomRotate.disableRotation();
+  // The attribution starts folded: on a phone the full text would cover the map.
+  map.once('load', () => map.getContainer().querySelector('.maplibregl-ctrl-attrib')
+    ?.classList.remove('maplibregl-compact-show'));
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   const boxes = config.barrios.map((b) => b.bbox);
@@ -96,17 +101,38 @@ function applyFilters(filters) {
 
 // ---------------------------------------------------------------- thematic layers
 
-function setChoropleth() {
-  const map = state.map;
+function selectedPillar() {
   const field = $('#choropleth-field').value;
+  const pillars = Object.values(state.config.index_layers).flatMap((info) => info.pillars);
+  return pillars.find((p) => p.field === field) || null;
+}
+
+const INDEX_TABLES = { barrio: ['/index/barrios', 'barrios'], district: ['/index/districts', 'districts'] };
+
+async function valueRange(unit, field) {
+  // The classes follow the values of the latest run, read once per unit from the index API.
+  if (!state.indexValues[unit]) {
+    const [url, key] = INDEX_TABLES[unit];
+    state.indexValues[unit] = (await getJSON(url))[key];
+  }
+  const values = state.indexValues[unit].map((row) => row[field]).filter((v) => typeof v === 'number');
+  return values.length ? [Math.min(...values), Math.max(...values)] : [0, 1];
+}
+
+async function setChoropleth() {
+  const map = state.map;
+  const pillar = selectedPillar();
+  const field = pillar?.field;
   const unit = $('input[name=choropleth-unit]:checked')?.value || 'barrio';
+  state.choroplethRange = field ? await valueRange(unit, field) : null;
   for (const u of Object.keys(state.config.index_layers)) {
     const id = `web-choropleth-${u}`;
     const visible = field && u === unit;
     map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
-    if (visible) map.setPaintProperty(id, 'fill-color', choroplethColor(field));
+    if (visible) map.setPaintProperty(id, 'fill-color', choroplethColor(field, state.choroplethRange));
   }
   updateLegend();
+  document.body.dataset.choropleth = field ? `${unit}:${field}` : '';
 }
 
 async function setGaps(on) {
@@ -132,18 +158,20 @@ async function setGaps(on) {
 }
 
 function setHexagons(on) {
-  state.map.setLayoutProperty('web-hexagons', 'visibility', on ? 'visible' : 'none');
+  for (const id of layersOf(state.map.getStyle(), 'hexagons')) {
+    state.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  }
   updateLegend();
 }
 
 function updateLegend() {
   renderLegend($('#legend'), {
     config: state.config, kindColors: state.kindColors,
-    choropleth: $('#choropleth-field')?.value ? {
-      label: $('#choropleth-field').selectedOptions[0].textContent,
+    choropleth: selectedPillar() ? {
+      label: selectedPillar().label, range: state.choroplethRange, max: selectedPillar().max,
       unit: $('input[name=choropleth-unit]:checked')?.value || 'barrio', colors: CHOROPLETH_COLORS,
     } : null,
-    hexagons: $('#toggle-hexagons')?.checked, gaps: $('#toggle-gaps')?.checked,
+    hexagons: $('#toggle-hexagons')?.checked, hexagonColors: state.hexagonColors, gaps: $('#toggle-gaps')?.checked,
   });
 }
 
@@ -178,7 +206,9 @@ export async function openInstance(id, { fly = false } = {}) {
   selectBarrio(null);
   selectInstance(i.id);
   history.replaceState(null, '', `#instancia=${i.id}`);
-  if (fly && i.lon !== null) state.map.flyTo({ center: [i.lon, i.lat], zoom: Math.max(state.map.getZoom(), 15) });
+  if (fly && i.lon !== null) {
+    state.map.flyTo({ center: [i.lon, i.lat], zoom: Math.max(state.map.getZoom(), 14), padding: detailPadding() });
+  }
 }
 
 export async function openBarrio(id, { fit = false, bbox = null } = {}) {
@@ -197,7 +227,17 @@ export async function openBarrio(id, { fit = false, bbox = null } = {}) {
   selectBarrio(id);
   history.replaceState(null, '', `#barrio=${id}`);
   const box = bbox || barrio.bbox;
-  if (fit && box) state.map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 60, maxZoom: 15 });
+  if (fit && box) {
+    const padding = { top: 40, bottom: 40, left: 40, right: 40, ...detailPadding() };
+    state.map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding, maxZoom: 15 });
+  }
+}
+
+function detailPadding() {
+  // Keep what was chosen in view beside the detail panel (desktop) or above the bottom sheet (phone).
+  const panel = $('#detail').getBoundingClientRect();
+  const phone = window.matchMedia('(max-width: 760px)').matches;
+  return phone ? { bottom: Math.round(window.innerHeight * 0.6) } : { right: Math.round(panel.width || 400) + 24 };
 }
 
 function onMapClick(event) {
@@ -216,7 +256,7 @@ function onMapClick(event) {
   }
   const barrioLayers = [...layersOf(map.getStyle(), 'barrios'), 'web-choropleth-barrio'].filter((id) => map.getLayer(id));
   const barrio = map.queryRenderedFeatures(event.point, { layers: barrioLayers })[0];
-  if (barrio) openBarrio(barrio.id ?? barrio.properties.id);
+  if (barrio) openBarrio(barrio.properties.barrio_id ?? barrio.id);
 }
 
 function hoverTooltip() {
@@ -281,7 +321,7 @@ function setupLayerControls(config) {
   const pillars = config.index_layers.barrio?.pillars || config.index_layers.district?.pillars || [];
   const field = $('#choropleth-field');
   field.replaceChildren(h('option', { value: '' }, 'Sin coloreado'),
-    pillars.map((p) => h('option', { value: p.field }, p.label)));
+    ...pillars.map((p) => h('option', { value: p.field }, p.label)));
   $('#layer-controls-index').hidden = pillars.length === 0;
   $('#index-missing').hidden = pillars.length > 0;
   field.addEventListener('change', setChoropleth);
@@ -308,8 +348,8 @@ function renderSources(config) {
     ['Documentación de la API', '/api.html'],
   ].filter(([, href]) => href);
   $('#open-data-links').replaceChildren(...links.map(([text, href]) => h('li', {}, h('a', { href }, text))));
-  $('#sources-list').replaceChildren(...config.datasets.map((d) => h('li', {}, d.note || d.name,
-    h('span', { class: 'muted' }, ` (${d.features} registros)`))));
+  $('#sources-list').replaceChildren(...config.datasets.map((d) => h('li', {}, h('strong', {}, d.name),
+    d.note ? `: ${d.note}` : '', h('span', { class: 'muted' }, ` (${d.features} registros)`))));
   const switcher = $('#source-switch');
   if (state.archive) {
     const usingPm = window.monitorSource === 'pmtiles';

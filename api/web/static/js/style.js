@@ -1,11 +1,13 @@
 // Turns /styles/monitor.json into the page's style: absolute URLs, no outside hosts, the PMTiles switch,
-// and the page's own overlay layers (choropleth, hexagons, gaps, selection) on the same vector source.
+// and the page's own overlay layers (choropleth, gaps, selection) on the same vector source. The hexagons keep
+// the style's own paint: the page only switches them on and off.
 
 export const CHOROPLETH_COLORS = ['#fff7bc', '#c7e9b4', '#7fcdbb', '#2c7fb8', '#253494'];
-export const CHOROPLETH_BREAKS = [20, 40, 60, 80]; // pillars and composite are on fixed 0–100 goalposts
+// Five classes of equal width between the lowest and highest value the API gives: the method's fixed goalposts
+// (0–1, 0–100) would paint every barrio alike when the values are close together.
+export const choroplethBreaks = ([min, max]) => [1, 2, 3, 4].map((k) => min + (k * (max - min)) / 5);
 export const NO_DATA_COLOR = '#d9d9d9';
 export const GAP_COLOR = '#c2185b';
-export const HEXAGON_COLORS = { covered: '#74c476', uncovered: '#fd8d3c' };
 export const BACKGROUND = '#dfe7ea'; // river and surroundings: the city is drawn from our own barrios
 
 const absolute = (url) => new URL(url, window.location.href).href;
@@ -13,6 +15,14 @@ const sameOrigin = (url) => new URL(url, window.location.href).origin === window
 
 export function vectorSourceId(style) {
   return Object.keys(style.sources).find((id) => style.sources[id].type === 'vector');
+}
+
+export function hexagonColors(style) {
+  // From the style's own hexagon paint: ['case', covered?, ramp of covered cells, colour of uncovered cells].
+  const paint = style.layers.find((l) => l['source-layer'] === 'hexagons' && l.type === 'fill')?.paint?.['fill-color'];
+  if (!Array.isArray(paint) || paint[0] !== 'case') return null;
+  const ramp = Array.isArray(paint[2]) ? paint[2].slice(3).filter((_, i) => i % 2 === 1) : [paint[2]];
+  return { covered: ramp, uncovered: paint[3] };
 }
 
 export function layersOf(style, sourceLayer) {
@@ -42,9 +52,9 @@ export function usePmtiles(style, archiveUrl) {
   style.sources[id] = { type: 'vector', url: `pmtiles://${absolute(archiveUrl)}`, attribution, minzoom, maxzoom };
 }
 
-export function choroplethColor(field) {
+export function choroplethColor(field, range) {
   const value = ['get', field];
-  const steps = CHOROPLETH_BREAKS.flatMap((limit, i) => [limit, CHOROPLETH_COLORS[i + 1]]);
+  const steps = choroplethBreaks(range).flatMap((limit, i) => [limit, CHOROPLETH_COLORS[i + 1]]);
   return ['case', ['==', ['typeof', value], 'number'], ['step', value, CHOROPLETH_COLORS[0], ...steps], NO_DATA_COLOR];
 }
 
@@ -52,16 +62,10 @@ function overlayLayers(source, config) {
   const layers = [];
   const hidden = { visibility: 'none' };
   for (const [unit, info] of Object.entries(config.index_layers || {})) {
-    const field = info.pillars[0]?.field || 'composite';
+    const pillar = info.pillars[0] || { field: 'composite', max: 100 };
     layers.push({
       id: `web-choropleth-${unit}`, type: 'fill', source, 'source-layer': info.layer, layout: hidden,
-      paint: { 'fill-color': choroplethColor(field), 'fill-opacity': 0.78 },
-    });
-  }
-  if (config.hexagons) {
-    layers.push({
-      id: 'web-hexagons', type: 'fill', source, 'source-layer': 'hexagons', layout: hidden,
-      paint: { 'fill-color': HEXAGON_COLORS.uncovered, 'fill-opacity': 0.55, 'fill-outline-color': '#ffffff' },
+      paint: { 'fill-color': choroplethColor(pillar.field, [0, pillar.max]), 'fill-opacity': 0.8 },
     });
   }
   layers.push(
@@ -93,14 +97,18 @@ export function prepareStyle(style, config, { pmtilesUrl } = {}) {
   style.layers = style.layers.filter((l) => l.type !== 'background');
   style.layers.unshift({ id: 'web-background', type: 'background', paint: { 'background-color': BACKGROUND } });
   // Activities share their instances' venues: the agenda view lists them, the map shows the instances.
+  // The index layers' own fills give way to the page's choropleth, which can show any pillar.
   for (const layer of style.layers) {
-    if (layer['source-layer'] === 'activities') layer.layout = { ...layer.layout, visibility: 'none' };
+    if (['activities', 'barrio_index', 'district_index'].includes(layer['source-layer'])) {
+      layer.layout = { ...layer.layout, visibility: 'none' };
+    }
   }
   const overlays = overlayLayers(source, config);
   const fills = overlays.filter((l) => l.type === 'fill');
   const lines = overlays.filter((l) => l.type !== 'fill');
-  const firstLine = style.layers.findIndex((l) => l.type === 'line' || l.type === 'circle' || l.type === 'symbol');
-  style.layers.splice(firstLine < 0 ? style.layers.length : firstLine, 0, ...fills);
+  // The choropleth lies right over the barrios' own fill: hexagons, when switched on, are drawn above it.
+  const barrioFill = style.layers.findIndex((l) => l['source-layer'] === 'barrios' && l.type === 'fill');
+  style.layers.splice(barrioFill + 1, 0, ...fills);
   const firstPoint = style.layers.findIndex((l) => l.type === 'circle' || l.type === 'symbol');
   style.layers.splice(firstPoint < 0 ? style.layers.length : firstPoint, 0, ...lines);
   style.layers.push(selectedInstanceLayer(source));
