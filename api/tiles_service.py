@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from psycopg import sql
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from gis.tile_cache import VERSIONS_SQL, FreshVersions, Tile, TileCache, layer_dependencies
@@ -17,6 +17,7 @@ from layers.tiles_meta import bounds_from_row, extent_query
 from layers.tiles_sql import layers_at_zoom, tile_params, tile_query
 
 EMPTY = Tile.from_mvt(b"")
+VERSIONS_QUERY = sql.SQL("SELECT {}").format(VERSIONS_SQL)
 COMPRESS_IN_THREAD = 64 * 1024  # bigger tiles are gzipped off the event loop
 
 
@@ -28,11 +29,25 @@ class TileService:
         self.fresh = FreshVersions(self._read_versions)
         self._inflight: dict[tuple, asyncio.Future] = {}
         self._bounds: dict[tuple, list[float]] = {}
+        self._probe: AsyncConnection | None = None
+        self._queries: dict[tuple, str] = {}
 
     async def _read_versions(self) -> dict:
-        async with self.pool.connection() as conn:
-            row = await (await conn.execute(sql.SQL("SELECT {}").format(VERSIONS_SQL), prepare=True)).fetchone()
+        # One connection of its own (not the pool's): this read runs before every answer, and skipping the pool's
+        # bookkeeping halves its cost. It is reopened after any failure.
+        if self._probe is None or self._probe.closed:
+            self._probe = await AsyncConnection.connect(self.pool.conninfo, **self.pool.kwargs)
+        try:
+            row = await (await self._probe.execute(VERSIONS_QUERY, prepare=True)).fetchone()
+        except Exception:
+            await self._probe.close()
+            self._probe = None
+            raise
         return row[0]
+
+    async def close(self) -> None:
+        if self._probe is not None:
+            await self._probe.close()
 
     def _version_key(self, layers: Sequence[Layer], versions: dict) -> tuple | None:
         """The versions of every table the layers read; None if any layer is untracked (then nothing is cached)."""
@@ -78,9 +93,12 @@ class TileService:
 
     async def _build(self, layers: Sequence[Layer], z: int, x: int, y: int) -> tuple[Tile, dict]:
         # The versions are read in the tile's own snapshot: the cache never files old data under new versions.
-        query, _ = tile_query(layers, z, extra=VERSIONS_SQL)
+        text = self._queries.get((tuple(layer.id for layer in layers), z))
+        if text is None:  # composed once per layer set and zoom: the same text is then a prepared statement
+            text = tile_query(layers, z, extra=VERSIONS_SQL)[0].as_string()
+            self._queries[(tuple(layer.id for layer in layers), z)] = text
         async with self.pool.connection() as conn:
-            row = await (await conn.execute(query, tile_params(z, x, y), prepare=True)).fetchone()
+            row = await (await conn.execute(text, tile_params(z, x, y), prepare=True)).fetchone()
         raw = b"".join(bytes(part) for part in row[1:] if part)
         if len(raw) > COMPRESS_IN_THREAD:
             return await asyncio.to_thread(Tile.from_mvt, raw), row[0]
@@ -103,7 +121,10 @@ async def tiles_lifespan(app: FastAPI):
     async with app.state.pool.connection() as conn:
         dependencies = await layer_dependencies(conn, LAYERS)
     app.state.tiles = TileService(app.state.pool, dependencies)
-    yield
+    try:
+        yield
+    finally:
+        await app.state.tiles.close()
 
 
 def get_tiles(request: Request) -> TileService:

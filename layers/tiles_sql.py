@@ -20,8 +20,9 @@ from layers.layer import Layer, Property
 EXTENT = 4096  # MVT grid units per tile side
 POLYGON_BUFFER = 64  # extent units around polygon tiles, so strokes join across tile edges
 CLUSTER_CELL = 128  # extent units: low-zoom clusters about 16 screen pixels wide on a 512 px tile
-DENSE_CELL = 16  # extent units: a tile above the feature cap clusters only points about 2 pixels apart
-MAX_FEATURES = 4000  # hard cap per layer per tile (safety net: with ~14 properties this stays under 500 KB)
+DENSE_CELL = 64  # extent units: a tile above the feature cap clusters points about 8 pixels apart, so that it
+#                 holds at most 64 × 64 = MAX_FEATURES clusters and never loses a point to the cap
+MAX_FEATURES = 4096  # hard cap per layer per tile (safety net: with ~14 properties this stays under 500 KB)
 WORLD = 40075016.685578488  # Web Mercator width in metres
 ORIGIN = WORLD / 2  # grid origin: the top-left corner of tile 0/0/0 is (-ORIGIN, ORIGIN)
 CLUSTER_ID_BASE = 1 << 62  # cluster feature ids live above any row id

@@ -1,0 +1,223 @@
+"""Vector tile zoom sweep over Rosario, z10–z16: this server against tipg, same database, same published views.
+
+`python -m bench tiles_sweep` (demo registry: 316 published instances) — see also `tiles_scaled` (200,000 more).
+Needs tipg in `bench/.venv-tipg` (`python3 -m venv bench/.venv-tipg && bench/.venv-tipg/bin/pip install tipg
+uvicorn`). For each zoom, up to BENCH_TILES_PER_ZOOM tiles over Rosario's barrios are asked over 8 keep-alive
+loopback connections by `bench/tiles_load.py`: once (cold: no server cache can answer; PostgreSQL's buffers are
+warmed beforehand by an untimed pass, the same for both servers), then BENCH_TILES_WARM_PASSES more times (warm;
+at least 400 requests per zoom).
+Each server is one uvicorn worker started afresh per layer. tipg gets the same properties as our tiles and the
+4326 geometry column (its own way: transform per row, filter on the 4326 index). Numbers are printed and written
+to bench/results/, never asserted. Every run is bounded: a few thousand requests per server and layer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import morecantile
+import psycopg
+from psycopg import sql
+
+from bench.features_items import free_port, start, stop
+from bench.tiles_load import load
+from layers.catalogue import CATALOGUE
+
+ROOT = Path(__file__).resolve().parents[1]
+TIPG = ROOT / "bench" / ".venv-tipg" / "bin"
+RESULTS = ROOT / "bench" / "results"
+DB_NAME = "monitor_bench_tiles"
+ZOOMS = range(10, 17)
+PER_ZOOM = int(os.environ.get("BENCH_TILES_PER_ZOOM", "100"))
+WARM_PASSES = int(os.environ.get("BENCH_TILES_WARM_PASSES", "4"))
+MIN_WARM_REQUESTS = 400  # zooms with few tiles over Rosario repeat them more, so every warm figure has 400+ samples
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+COMPARED = ("instances", "barrios")  # one point layer, one polygon layer
+TMS = morecantile.tms.get("WebMercatorQuad")
+
+
+def admin_url() -> str:
+    from gis.cluster import PrivateCluster
+    from gis.config import get_settings
+
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    PrivateCluster(settings).start()
+    return PrivateCluster(settings).admin_url()
+
+
+def database(name: str, fill) -> str:
+    """Database `name` on the bench server, created, migrated and filled by `fill(url)` if it does not exist."""
+    from gis.db import migrate
+
+    admin = admin_url()
+    url = urlunsplit(urlsplit(admin)._replace(path="/" + name))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    migrate(url)
+    with psycopg.connect(url) as conn:
+        loaded = conn.execute("SELECT count(*) FROM published.instances").fetchone()[0]
+    if not loaded:
+        started = time.monotonic()
+        fill(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        print(f"{name}: loaded in {time.monotonic() - started:.0f} s", flush=True)
+    return url
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def load_demo_registry(url: str) -> None:
+    from data.districts.loader import load_geography
+    from data.districts.sites import load_sites
+    from gis.config import get_settings
+    from gis.demo import load_demo
+
+    settings = get_settings()
+    load_geography(url, settings.data_dir)
+    load_sites(url, settings.data_dir)
+    load_demo(url, settings.demo_seed, 300)
+
+
+def sample_tiles(url: str, seed: int = 2026) -> dict[int, list[tuple[int, int]]]:
+    with psycopg.connect(url) as conn:
+        bounds = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                              "FROM (SELECT ST_Extent(geom) e FROM published.barrios) b").fetchone()
+    rng = random.Random(seed)
+    chosen = {}
+    for z in ZOOMS:
+        tiles = [(t.x, t.y) for t in TMS.tiles(*bounds, zooms=[z])]
+        chosen[z] = sorted(rng.sample(tiles, min(PER_ZOOM, len(tiles))))
+    return chosen
+
+
+def servers(url: str) -> dict[str, tuple[list[str], dict, str]]:
+    ours, theirs = free_port(), free_port()
+    return {
+        "monitor": ([str(ROOT / ".venv" / "bin" / "uvicorn"), "bench.tiles_app:create_tile_app", "--factory",
+                     "--port", str(ours), "--log-level", "warning"],
+                    {"DATABASE_URL": url}, f"http://127.0.0.1:{ours}/tiles.json"),
+        "tipg": ([str(TIPG / "uvicorn"), "tipg.main:app", "--port", str(theirs), "--log-level", "warning"],
+                 {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["published"]'},
+                 f"http://127.0.0.1:{theirs}/collections/published.instances"),
+    }
+
+
+def path_template(server: str, layer_id: str | None) -> str:
+    if server == "monitor":
+        return f"/tiles/{layer_id}/{{z}}/{{x}}/{{y}}.mvt" if layer_id else "/tiles/{z}/{x}/{y}.mvt"
+    properties = ",".join(CATALOGUE[layer_id].tile_properties)
+    return (f"/collections/published.{layer_id}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
+            f"?geom-column=geom&properties={properties}")
+
+
+def sweep(port: int, template: str, tiles: dict[int, list[tuple[int, int]]]) -> dict[int, dict]:
+    results = {}
+    for z, addresses in tiles.items():
+        paths = [template.format(z=z, x=x, y=y) for x, y in addresses]
+        cold = load(port, paths, passes=1, connections=CONNECTIONS)
+        passes = max(WARM_PASSES, -(-MIN_WARM_REQUESTS // len(paths)))
+        warm = load(port, paths, passes=passes, connections=CONNECTIONS)
+        results[z] = {"tiles": len(paths), "cold": cold, "warm": warm}
+        print(f"  z{z:<2} {len(paths):>4} tiles  cold {cold['tiles_per_s']:>7.1f}/s p50 {cold['p50_ms']:>7.2f} "
+              f"p99 {cold['p99_ms']:>8.2f} | warm {warm['tiles_per_s']:>7.1f}/s p50 {warm['p50_ms']:>7.2f} "
+              f"p99 {warm['p99_ms']:>8.2f}  statuses {cold['statuses']}", flush=True)
+    return results
+
+
+def largest_tiles(base: str, tiles: dict[int, list[tuple[int, int]]]) -> dict[int, int]:
+    """The largest uncompressed all-layers tile per zoom (the 500 KB budget is on the decoded tile)."""
+    largest = {}
+    with httpx.Client(base_url=base, timeout=120, headers={"Accept-Encoding": "identity"}) as client:
+        for z, addresses in tiles.items():
+            largest[z] = max(len(client.get(f"/tiles/{z}/{x}/{y}.mvt").content) for x, y in addresses)
+    return largest
+
+
+def run(url: str, label: str) -> dict:
+    tiles = sample_tiles(url)
+    print(f"{label}: {sum(map(len, tiles.values()))} tiles over z{min(ZOOMS)}–z{max(ZOOMS)}, "
+          f"{CONNECTIONS} connections, {WARM_PASSES} warm passes", flush=True)
+    plan = servers(url)
+    # Untimed: warm PostgreSQL's buffers and the OS cache through our all-layers tiles (shared by both servers).
+    command, env, probe = plan["monitor"]
+    process = start(command, env, probe)
+    try:
+        port = int(urlsplit(probe).port)
+        load(port, [path_template("monitor", None).format(z=z, x=x, y=y) for z, a in tiles.items() for x, y in a])
+        sizes = largest_tiles(f"http://127.0.0.1:{port}", tiles)
+    finally:
+        stop(process)
+    report = {"label": label, "connections": CONNECTIONS, "warm_passes": WARM_PASSES,
+              "largest_all_layers_tile_bytes": sizes, "layers": {}}
+    for layer_id in COMPARED:
+        report["layers"][layer_id] = {}
+        for name, (command, env, probe) in plan.items():
+            process = start(command, env, probe)  # fresh process: empty tile cache
+            try:
+                print(f"{name} · {layer_id}", flush=True)
+                report["layers"][layer_id][name] = sweep(int(urlsplit(probe).port), path_template(name, layer_id),
+                                                         tiles)
+            finally:
+                stop(process)
+    command, env, probe = plan["monitor"]
+    process = start(command, env, probe)
+    try:
+        print("monitor · all layers in one tile", flush=True)
+        report["layers"]["all"] = {"monitor": sweep(int(urlsplit(probe).port), path_template("monitor", None), tiles)}
+    finally:
+        stop(process)
+    print_table(report)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"tiles-{label.split()[0]}.json"
+    out.write_text(json.dumps(report, indent=1))
+    print(f"written {out.relative_to(ROOT)}")
+    return report
+
+
+def print_table(report: dict) -> None:
+    print(f"\n### {report['label']}\n")
+    print("| layer | z | tiles | tipg cold/s | ours cold/s | cold × | tipg warm/s | ours warm/s | warm × "
+          "| tipg p50/p99 ms (warm) | ours p50/p99 ms (warm) | ours p50/p99 ms (cold) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for layer_id, by_server in report["layers"].items():
+        ours = by_server["monitor"]
+        theirs = by_server.get("tipg")
+        for z, r in ours.items():
+            t = theirs[z] if theirs else None
+
+            def ratio(mode: str, t=t, r=r) -> str:
+                return f"{r[mode]['tiles_per_s'] / t[mode]['tiles_per_s']:.1f}" if t else "–"
+
+            print(f"| {layer_id} | {z} | {r['tiles']} | {t['cold']['tiles_per_s'] if t else '–'} | "
+                  f"{r['cold']['tiles_per_s']} | {ratio('cold')} | {t['warm']['tiles_per_s'] if t else '–'} | "
+                  f"{r['warm']['tiles_per_s']} | {ratio('warm')} | "
+                  f"{t['warm']['p50_ms'] if t else '–'}/{t['warm']['p99_ms'] if t else '–'} | "
+                  f"{r['warm']['p50_ms']}/{r['warm']['p99_ms']} | {r['cold']['p50_ms']}/{r['cold']['p99_ms']} |")
+    sizes = report["largest_all_layers_tile_bytes"]
+    print("\nlargest all-layers tile (uncompressed bytes) per zoom: "
+          + ", ".join(f"z{z}: {size:,}" for z, size in sizes.items()))
+
+
+def main() -> None:
+    if not (TIPG / "uvicorn").exists():
+        sys.exit("needs tipg in bench/.venv-tipg (see this module's docstring)")
+    run(database(DB_NAME, load_demo_registry), "demo registry (316 published instances)")
+
+
+if __name__ == "__main__":
+    main()
