@@ -298,14 +298,31 @@ def summary(result: IndexResult) -> dict:
     }
 
 
-def grid_for(conn: psycopg.Connection, inputs: Inputs, params: IndexParameters, full: bool) -> tuple[Grid, bool]:
+# A long-running process (the API's recompute listener) keeps the grid and the cell results of its latest run,
+# so its incremental runs read neither back from the database. Keyed by (database URL, resolution).
+_MEMORY: dict[tuple[str, int], dict] = {}
+
+
+def grid_for(conn: psycopg.Connection, url: str, inputs: Inputs, params: IndexParameters,
+             full: bool) -> tuple[Grid, bool]:
     """(grid, reused): the stored grid when the barrios are unchanged and a full rebuild is not asked for."""
     resolution = params.h3_resolution
     if not full and runs.stored_grid_signature(conn, resolution) == inputs.grid_signature:
+        memory = _MEMORY.get((url, resolution))
+        if memory and memory["signature"] == inputs.grid_signature:
+            return memory["grid"], True
         stored = runs.load_grid(conn, resolution, inputs.barrios.ids)
         if stored is not None:
             return stored, True
     return build_grid(inputs.barrios, resolution), False
+
+
+def current_cells(conn: psycopg.Connection, url: str, resolution: int) -> pd.DataFrame:
+    """The cell results valid now: from memory when this process wrote the latest run, else from the database."""
+    memory = _MEMORY.get((url, resolution))
+    if memory and conn.execute("SELECT monitor.latest_index_run()").fetchone()[0] == memory["run_id"]:
+        return memory["cells"]
+    return runs.current_cells(conn, resolution)
 
 
 def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", full: bool = True,
@@ -318,7 +335,7 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (runs.LOCK_KEY,))
         inputs = read_inputs(conn, params)
         timings["read_ms"] = _ms(started)
-        grid, reused = grid_for(conn, inputs, params, full)
+        grid, reused = grid_for(conn, url, inputs, params, full)
         timings["grid_ms"] = _ms(started) - timings["read_ms"]
         mark = time.perf_counter()
         result = compute_index(inputs, params, grid)
@@ -327,13 +344,14 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
         path = "incremental" if reused else "full"
         if not reused and runs.stored_grid_signature(conn, grid.resolution) != inputs.grid_signature:
             runs.store_grid(conn, grid, inputs.barrios.ids, inputs.grid_signature)
-        previous = runs.previous_cells(conn, grid.resolution) if reused else None
+        current = current_cells(conn, url, grid.resolution)
         record = {"method_version": METHOD_VERSION, "parameters": params.as_record(),
                   "population_method": inputs.population_method, "input_counts": input_counts(result),
                   "trigger": trigger, "path": path, "changed_instance_id": changed_instance_id,
                   "summary": summary(result)}
         run_id = runs.insert_run(conn, record)
-        cells_written = runs.store_cells(conn, run_id, result.cell_table(), previous)
+        cells = result.cell_table()
+        cells_written = runs.store_cells(conn, run_id, cells, current)
         runs.copy_frame(conn, "monitor.index_barrios", result.barrio_table().assign(run_id=run_id))
         runs.copy_frame(conn, "monitor.index_districts", result.districts.assign(run_id=run_id))
         runs.copy_frame(conn, "monitor.index_offer", result.offer_table().assign(run_id=run_id))
@@ -341,6 +359,8 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
         timings["store_ms"] = _ms(mark)
         duration = _ms(started)
         runs.finish_run(conn, run_id, duration)
+    _MEMORY[(url, grid.resolution)] = {"signature": inputs.grid_signature, "grid": grid, "run_id": run_id,
+                                       "cells": cells}
     log.info("index run %s (%s, %s): %.0f ms", run_id, path, trigger, duration)
     return {"run_id": run_id, "path": path, "duration_ms": round(duration, 1), "cells_written": cells_written,
             "timings_ms": {k: round(v, 1) for k, v in timings.items()}, **record}

@@ -89,46 +89,54 @@ def insert_run(conn: psycopg.Connection, record: dict) -> int:
     return row[0]
 
 
-def previous_cells(conn: psycopg.Connection, resolution: int) -> tuple[int, pd.DataFrame] | None:
-    """The latest run's cell results at this resolution, for the incremental path to compare against."""
-    row = conn.execute("SELECT max(run_id) FROM monitor.index_cells WHERE resolution = %s "
-                       "AND run_id = monitor.latest_index_run()", (resolution,)).fetchone()
-    if not row or row[0] is None:
-        return None
-    frame = pd.DataFrame(conn.execute(
+CELL_VALUES = ("population", "nearest_m", "covered", "e2sfca", "nearest_instance_id")
+
+
+def current_cells(conn: psycopg.Connection, resolution: int) -> pd.DataFrame:
+    """The cell results valid for the latest run at this resolution (what the next run compares against)."""
+    rows = conn.execute(
         "SELECT h3, population, nearest_m, covered, e2sfca, nearest_instance_id FROM monitor.index_cells "
-        "WHERE run_id = %s", (row[0],)).fetchall(),
-        columns=["h3", "population", "nearest_m", "covered", "e2sfca", "nearest_instance_id"])
-    return row[0], frame
+        "WHERE valid_to IS NULL AND resolution = %s", (resolution,)).fetchall()
+    return pd.DataFrame(rows, columns=["h3", *CELL_VALUES])
 
 
-def store_cells(conn: psycopg.Connection, run_id: int, cells: pd.DataFrame,
-                previous: tuple[int, pd.DataFrame] | None) -> int:
-    """Write the run's cells; with a previous run, unchanged cells are copied inside the server. Returns rows sent."""
-    changed = cells
-    if previous is not None:
-        prev_id, prev = previous
-        merged = cells.merge(prev, on="h3", how="left", suffixes=("", "_prev"), indicator=True)
-        same = merged["_merge"].eq("both")
-        for column in ("population", "nearest_m", "e2sfca"):
-            a, b = merged[column].to_numpy(float), merged[column + "_prev"].to_numpy(float)
-            same &= np.isclose(a, b, rtol=1e-12, atol=1e-9, equal_nan=True)
-        same &= merged.covered.eq(merged.covered_prev)
-        same &= merged.nearest_instance_id.fillna(-1).eq(merged.nearest_instance_id_prev.fillna(-1))
-        conn.execute(
-            """INSERT INTO monitor.index_cells (run_id, h3, resolution, population, nearest_m, covered, e2sfca,
-                                                nearest_instance_id)
-               SELECT %s, h3, resolution, population, nearest_m, covered, e2sfca, nearest_instance_id
-               FROM monitor.index_cells WHERE run_id = %s AND NOT (h3 = ANY(%s))""",
-            (run_id, prev_id, cells.h3[~same.to_numpy()].tolist()))
-        changed = cells[~same.to_numpy()]
-    copy_frame(conn, "monitor.index_cells", changed.assign(run_id=run_id))
-    return len(changed)
+def changed_cells(cells: pd.DataFrame, current: pd.DataFrame) -> np.ndarray:
+    """Which rows of `cells` differ from the current results (or have none)."""
+    merged = cells.merge(current, on="h3", how="left", suffixes=("", "_now"), indicator=True)
+    same = merged["_merge"].eq("both").to_numpy(copy=True)
+    for column in ("population", "nearest_m", "e2sfca"):
+        a, b = merged[column].to_numpy(float), merged[column + "_now"].to_numpy(float)
+        same &= np.isclose(a, b, rtol=1e-12, atol=1e-9, equal_nan=True)
+    same = same & merged.covered.eq(merged.covered_now).to_numpy()
+    same = same & merged.nearest_instance_id.fillna(-1).eq(merged.nearest_instance_id_now.fillna(-1)).to_numpy()
+    return ~same
+
+
+def store_cells(conn: psycopg.Connection, run_id: int, cells: pd.DataFrame, current: pd.DataFrame) -> int:
+    """Write only the cells whose values changed (and close their previous rows); returns how many were written.
+
+    Results of another resolution stop being current too: the latest run's resolution is the published one.
+    """
+    changed = changed_cells(cells, current)
+    resolution = int(cells.resolution.iloc[0]) if len(cells) else 0
+    conn.execute("UPDATE monitor.index_cells SET valid_to = %s WHERE valid_to IS NULL "
+                 "AND (resolution <> %s OR h3 = ANY(%s))", (run_id, resolution, cells.h3[changed].tolist()))
+    copy_frame(conn, "monitor.index_cells", cells[changed].assign(run_id=run_id))
+    return int(changed.sum())
+
+
+def cells_of_run(conn: psycopg.Connection, run_id: int) -> list[tuple]:
+    """(h3, values…) of any kept run: the rows computed by it or before it and still valid at it."""
+    return conn.execute(
+        "SELECT h3, population, nearest_m, covered, e2sfca, nearest_instance_id FROM monitor.index_cells "
+        "WHERE run_id <= %s AND (valid_to IS NULL OR valid_to > %s) "
+        "AND resolution = (SELECT (parameters ->> 'h3_resolution')::smallint FROM monitor.index_runs WHERE id = %s)",
+        (run_id, run_id, run_id)).fetchall()
 
 
 def prune_cells(conn: psycopg.Connection, keep_runs: int) -> None:
-    """Cell results are large: keep them for the latest runs only (barrio and district results stay forever)."""
-    conn.execute("DELETE FROM monitor.index_cells WHERE run_id < "
+    """Cell results superseded before the latest `keep_runs` runs are dropped (barrio and district results stay)."""
+    conn.execute("DELETE FROM monitor.index_cells WHERE valid_to <= "
                  "(SELECT min(id) FROM (SELECT id FROM monitor.index_runs ORDER BY id DESC LIMIT %s) latest)",
                  (keep_runs,))
 

@@ -11,6 +11,7 @@ from index_helpers import least_served_cell
 from gis.index.compute import compute_index, read_inputs, run
 from gis.index.grid import build_grid
 from gis.index.parameters import load_parameters
+from gis.index.runs import cells_of_run
 
 CITY_POPULATION = 1_030_069
 PILLARS = ("coverage", "accessibility", "quality", "diversity", "satisfaction")
@@ -94,8 +95,10 @@ def test_the_same_inputs_give_identical_results_and_an_idle_incremental_run_writ
     second = run(fresh_db, trigger="test", full=False)
     assert second["path"] == "incremental" and second["cells_written"] == 0
     assert barrio_results(fresh_db, query) == before
-    (cells,) = query(fresh_db, "SELECT count(*) FROM monitor.index_cells WHERE run_id = %s", (second["run_id"],))[0]
+    (cells,) = query(fresh_db, "SELECT count(*) FROM published.hexagons WHERE run_id = %s", (second["run_id"],))[0]
     assert cells == first["input_counts"]["cells"]
+    with psycopg.connect(fresh_db) as conn:  # the first run's cells are still those of the second
+        assert sorted(cells_of_run(conn, first["run_id"])) == sorted(cells_of_run(conn, second["run_id"]))
     with psycopg.connect(fresh_db) as conn:
         inputs = read_inputs(conn, load_parameters())
     a, b = compute_index(inputs, load_parameters()), compute_index(inputs, load_parameters())

@@ -49,8 +49,12 @@ CREATE TABLE monitor.h3_pieces (
     PRIMARY KEY (resolution, h3, barrio_id)
 );
 
+-- Cell results are versioned rather than copied: a row holds the values computed by run `run_id` and stays
+-- valid for every later run until run `valid_to` computed different values (NULL: valid for the latest run).
+-- An incremental run therefore writes only the cells it changed.
 CREATE TABLE monitor.index_cells (
     run_id integer NOT NULL,
+    valid_to integer CHECK (valid_to > run_id),
     h3 text NOT NULL,
     resolution smallint NOT NULL,
     population double precision NOT NULL CHECK (population >= 0),
@@ -60,6 +64,8 @@ CREATE TABLE monitor.index_cells (
     nearest_instance_id integer,
     PRIMARY KEY (run_id, h3)
 );
+CREATE UNIQUE INDEX index_cells_current_idx ON monitor.index_cells (resolution, h3) WHERE valid_to IS NULL;
+CREATE INDEX index_cells_valid_to_idx ON monitor.index_cells (valid_to);
 
 CREATE TABLE monitor.index_barrios (
     run_id integer NOT NULL REFERENCES monitor.index_runs (id) ON DELETE CASCADE,
@@ -143,11 +149,11 @@ FROM monitor.index_runs r;
 CREATE VIEW published.hexagons AS
 SELECT g.h3_id AS id, g.h3, g.resolution, c.population, c.nearest_m, c.covered,
        c.covered::integer AS coverage, c.e2sfca, g.barrio_id, b.name AS barrio, b.district_code AS district,
-       c.run_id, g.geom, g.geom_3857
+       monitor.latest_index_run() AS run_id, c.run_id AS changed_in_run, g.geom, g.geom_3857
 FROM monitor.index_cells c
 JOIN monitor.h3_cells g ON g.resolution = c.resolution AND g.h3 = c.h3
 JOIN monitor.barrios b ON b.mslink = g.barrio_id
-WHERE c.run_id = monitor.latest_index_run();
+WHERE c.valid_to IS NULL;
 
 CREATE VIEW published.barrio_index AS
 SELECT r.barrio_id AS id, r.barrio_id, b.name, b.district_code AS district, r.run_id,
