@@ -152,7 +152,7 @@ def coerce(value, type_: str, name: str):
             if not isinstance(number, int | float) or not math.isfinite(number):
                 raise bad()
             if type_ == "integer":
-                if number != int(number) or abs(number) > 2**31:
+                if number != int(number) or abs(number) >= 2**63:
                     raise bad()
                 return int(number)
             return float(number)

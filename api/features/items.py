@@ -97,7 +97,7 @@ def parse_feature_id(layer: Layer, feature_id: str):
             value = int(feature_id)
         except ValueError:
             raise Problem(404, "Not Found", f"{layer.id} ids are integers; {feature_id!r} is none") from None
-        if not -2**31 <= value < 2**31:
+        if not -2**63 <= value < 2**63:  # bigint ids (H3 cells) included
             raise Problem(404, "Not Found", f"no feature {feature_id} in {layer.id}")
         return value
     return feature_id

