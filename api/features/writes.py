@@ -7,9 +7,12 @@ gis/moderation.py do the writes in one transaction whose actor is the token, so 
 from __future__ import annotations
 
 import json
+import math
+from functools import cache
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from pyproj import Transformer
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import principal
@@ -23,6 +26,7 @@ from gis.auth import Principal
 from gis.db import connect
 from gis.moderation import EDITABLE, Editable, NotFound, StaleVersion
 from gis.registry import RegistryError
+from layers.features_sql import STORAGE_SRID, Crs, QueryError, crs_by_uri
 from layers.layer import Layer
 
 router = APIRouter(tags=["OGC API - Features - Part 4"])
@@ -69,7 +73,35 @@ async def read_feature(request: Request) -> dict:
     return feature
 
 
-def feature_values(layer: Layer, editable: Editable, feature: dict, partial: bool) -> dict:
+def content_crs(request: Request) -> Crs:
+    """Part 2 on writes: `Content-Crs: <uri>` says which CRS the body's coordinates are in (default CRS84)."""
+    header = request.headers.get("content-crs")
+    try:
+        return crs_by_uri(header.strip().strip("<>") if header else None, "Content-Crs")
+    except QueryError as exc:
+        raise Problem(400, exc.title, exc.detail) from None
+
+
+@cache
+def _transformer(srid: int) -> Transformer:
+    return Transformer.from_crs(f"EPSG:{srid}", "OGC:CRS84", always_xy=True)
+
+
+def to_crs84(coordinates: list, crs: Crs) -> list:
+    if crs.srid == STORAGE_SRID and not crs.flip:
+        return coordinates
+    if not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates[:2]):
+        raise Problem(400, "Invalid geometry", "coordinates must be numbers")
+    x, y = coordinates[:2][::-1] if crs.flip else coordinates[:2]
+    if crs.srid == STORAGE_SRID:
+        return [x, y]
+    lon, lat = _transformer(crs.srid).transform(x, y)
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise Problem(400, "Invalid geometry", f"the coordinates are outside the range of {crs.uri}")
+    return [lon, lat]
+
+
+def feature_values(layer: Layer, editable: Editable, feature: dict, partial: bool, crs: Crs | None = None) -> dict:
     """A GeoJSON Feature → registry field values. Unknown properties are left in, so the model refuses them."""
     values = {k: v for k, v in (feature.get("properties") or {}).items() if k not in READ_ONLY}
     for published, field in ALIASES.items():
@@ -84,6 +116,8 @@ def feature_values(layer: Layer, editable: Editable, feature: dict, partial: boo
             coordinates = geometry.get("coordinates")
             if not isinstance(coordinates, list) or len(coordinates) not in (2, 3):
                 raise Problem(400, "Invalid geometry", "a Point has [longitude, latitude]; it is empty or malformed")
+            if crs is not None:
+                geometry = {**geometry, "coordinates": to_crs84(coordinates, crs)}
         values["venue"] = geometry
     if "venue" in values and values["venue"] is not None:
         _check_axis_order(values["venue"]["coordinates"])
@@ -175,7 +209,7 @@ async def execute(request: Request, caller: Principal, work):
 async def create(collectionId: str, request: Request, caller: Principal = Depends(principal)):  # noqa: N803
     layer = layer_or_404(collectionId)
     editable = editable_or_405(layer)
-    values = feature_values(layer, editable, await read_feature(request), partial=False)
+    values = feature_values(layer, editable, await read_feature(request), False, content_crs(request))
     guard_organization_fields(caller, values)
     if "organization_id" in editable.model.model_fields:
         if caller.is_editor:
@@ -198,7 +232,7 @@ async def _edit(collection_id: str, feature_id: str, request: Request, caller: P
     editable = editable_or_405(layer)
     row_id = parse_feature_id(layer, feature_id)
     expected = check_if_match(request, layer, row_id, required=True)
-    values = feature_values(layer, editable, await read_feature(request), partial=partial)
+    values = feature_values(layer, editable, await read_feature(request), partial, content_crs(request))
     guard_organization_fields(caller, values)
 
     def work(conn):

@@ -7,7 +7,7 @@ import threading
 import httpx
 import psycopg
 import pytest
-from features_helpers import GEOJSON, assert_problem, bearer, new_instance
+from features_helpers import CENTRE, GEOJSON, assert_problem, bearer, new_instance
 
 
 def etag_of(http, path) -> str:
@@ -183,3 +183,19 @@ def test_moving_a_venue_updates_the_barrio_and_district_join(world):
     assert moved.status_code == 200, moved.text
     props = http.get(path).json()["properties"]
     assert (props["barrio_id"], props["district"]) == (new_barrio, district)
+
+
+def test_content_crs_22185_and_4326_on_writes(world):
+    http, sql, tokens = world["http"], world["sql"], world["tokens"]
+    easting, northing = sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), "
+                            "4326), 22185) p) t", CENTRE)[0]
+    for crs, point, name in (("http://www.opengis.net/def/crs/EPSG/0/22185", [northing, easting], "Mesa en 22185"),
+                             ("http://www.opengis.net/def/crs/EPSG/0/4326", CENTRE[::-1], "Mesa en 4326")):
+        created = http.post("/collections/instances/items", json=new_instance(name, point=point),
+                            headers=bearer(tokens["editor"], **{"Content-Crs": f"<{crs}>"}))
+        assert created.status_code == 201, created.text
+        lon, lat = sql("SELECT ST_X(venue), ST_Y(venue) FROM monitor.instances WHERE id = %s",
+                       (created.json()["id"],))[0]
+        assert abs(lon - CENTRE[0]) < 1e-7 and abs(lat - CENTRE[1]) < 1e-7
+    assert_problem(http.post("/collections/instances/items", json=new_instance("Mesa rara"),
+                             headers=bearer(tokens["editor"], **{"Content-Crs": "<EPSG:2154>"})), 400)
