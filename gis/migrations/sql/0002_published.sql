@@ -78,7 +78,9 @@ HAVING count(*) >= 5;
 CREATE VIEW published.instance_kinds AS SELECT code, label_es, label_en FROM monitor.instance_kinds;
 CREATE VIEW published.themes AS SELECT code, label_es, label_en FROM monitor.themes;
 CREATE VIEW published.standard_criteria AS SELECT code, ordinal, label_es, label_en FROM monitor.standard_criteria;
-CREATE VIEW published.datasets AS SELECT name, path, sha256, features, note, loaded_at FROM monitor.datasets;
+-- Only the file name: the server's folders are nobody's business.
+CREATE VIEW published.datasets AS
+SELECT name, regexp_replace(path, '^.*/', '') AS file, sha256, features, note, loaded_at FROM monitor.datasets;
 
 -- The read-only role for QGIS users. Roles are cluster-wide, so it may already exist.
 DO $$
