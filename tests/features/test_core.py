@@ -156,6 +156,15 @@ def test_html_encoding(http):
     assert browser.headers["content-type"].startswith("text/html")
 
 
+def test_openapi_is_a_valid_openapi_30_document(http):
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation import OpenAPIV30SpecValidator
+
+    document = http.get("/api").json()
+    assert document["openapi"] == "3.0.3"
+    validate(document, cls=OpenAPIV30SpecValidator)
+
+
 def test_openapi_lists_property_filters_per_collection(http):
     document = http.get("/api").json()
     for layer in LAYERS:
