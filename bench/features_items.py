@@ -4,7 +4,8 @@
 `bench/.venv-tipg` (`python3 -m venv bench/.venv-tipg && bench/.venv-tipg/bin/pip install tipg uvicorn`).
 A database `monitor_bench_features` on the private cluster is built once (geography, sites and a demo of
 3,000 instances, so that a page of 1,000 activities exists) and reused. Each server runs as one uvicorn worker
-on loopback; wrk runs a bounded number of seconds per page size. Numbers are printed, never asserted.
+on loopback (both started, runs alternated); wrk runs a bounded number of seconds per page size.
+Numbers are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -142,17 +143,20 @@ def main() -> None:
             f"http://127.0.0.1:{tipg_port}/collections/published.{COLLECTION}/items?limit={{n}}",
         ),
     }
-    results: dict[str, dict[int, dict]] = {}
-    for name, (command, env, template) in servers.items():
-        process = start(command, env, template.format(n=1))
-        try:
-            results[name] = {}
-            for size in PAGES:
+    results: dict[str, dict[int, dict]] = {name: {} for name in servers}
+    processes = []
+    try:
+        for command, env, template in servers.values():
+            processes.append(start(command, env, template.format(n=1)))
+        # Alternate the servers for each page size, so that load from elsewhere on the machine hits both alike.
+        for size in PAGES:
+            for name, (_, _, template) in servers.items():
                 target = template.format(n=size)
                 check_page(target, size)
                 results[name][size] = wrk(target)
                 print(f"{name:8} limit={size:<5} {json.dumps(results[name][size])}", flush=True)
-        finally:
+    finally:
+        for process in processes:
             stop(process)
     print(f"\n{COLLECTION} items, {CONNECTIONS} connections, {SECONDS} s per run, one uvicorn worker each, loopback")
     print(f"{'server':8} {'limit':>6} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>9}")
