@@ -23,6 +23,19 @@ def test_anonymous_and_bad_tokens_cannot_write(world):
     response = http.post("/collections/barrios/items", json=new_instance(), headers=bearer(world["tokens"]["editor"]))
     assert_problem(response, 405)
     assert response.headers["allow"] == "GET, HEAD"
+    target = world["sql"]("SELECT id FROM published.instances ORDER BY id LIMIT 1")[0][0]
+    path = f"/collections/instances/items/{target}"
+    etag = http.get(path).headers["etag"]
+    for method, url, body in (("PATCH", path, {"type": "Feature", "properties": {"status": "ended"}}),
+                              ("PUT", path, new_instance()), ("DELETE", path, None),
+                              ("POST", f"{path}/restore", None), ("GET", f"{path}/history", None),
+                              ("GET", "/moderation/pending", None), ("POST", f"/moderation/{target}",
+                                                                     {"decision": "approve"}),
+                              ("GET", "/admin/tokens", None)):
+        response = http.request(method, url, json=body, headers={**GEOJSON, "If-Match": etag})
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert http.get(path).headers["etag"] == etag
 
 
 def test_organization_submission_is_pending_until_an_editor_approves(world):
@@ -88,6 +101,8 @@ def test_organization_edits_only_its_own_records_and_editors_edit_anything(world
         response = http.patch(path, json=change, headers=bearer(tokens[token], **{"If-Match": etag_of(http, path)}))
         assert response.status_code == status, (token, target, response.text)
     assert sql("SELECT status FROM monitor.instances WHERE id = %s", (other,))[0][0] == "paused"
+    assert_problem(http.delete(f"/collections/instances/items/{other}", headers=bearer(tokens["org_a"])), 403)
+    assert http.get(f"/collections/instances/items/{other}").status_code == 200
     # Activities: an organisation adds them only under its own instances.
     activity = {"type": "Feature", "geometry": None, "properties": {
         "instance_id": other, "title": "Reunión abierta", "starts_at": "2027-03-01T19:00:00-03:00",
@@ -96,6 +111,7 @@ def test_organization_edits_only_its_own_records_and_editors_edit_anything(world
     activity["properties"]["instance_id"] = own
     created = http.post("/collections/activities/items", json=activity, headers=bearer(tokens["org_a"]))
     assert created.status_code == 201, created.text
+    assert http.delete(f"/collections/instances/items/{own}", headers=bearer(tokens["org_a"])).status_code == 204
 
 
 def test_token_management_is_for_admins(world):
