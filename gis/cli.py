@@ -122,6 +122,28 @@ def load_demo(
     _echo(load(_url(), seed if seed is not None else get_settings().demo_seed, instances))
 
 
+@load_app.command("census")
+def load_census(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="polygons with a population count (any CRS)"),
+    field: str = typer.Option(..., help="the field holding each area's population"),
+    code_field: str = typer.Option(None, help="an identifier field to keep (e.g. the census tract code)"),
+    compute: bool = typer.Option(True, help="recompute the index with it right away"),
+) -> None:
+    """Load a census layer by small area: the index then takes barrio populations from it (areal interpolation)."""
+    from gis.index.census import CensusError
+    from gis.index.census import load_census as load
+
+    try:
+        loaded = load(_url(), path, field, code_field)
+    except CensusError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if compute:
+        from gis.index.compute import run
+
+        loaded["run_id"] = run(_url(), trigger="cli:census")["run_id"]
+    _echo(loaded)
+
+
 @load_app.command("all")
 def load_all() -> None:
     """Geography, real sites and demo: what `make run` loads."""

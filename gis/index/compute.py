@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import psycopg
 import shapely
 
-from gis.index import runs
+from gis.index import census, runs
 from gis.index.accessibility import BarrioAccess, CellAccess, CircuityDistance, barrio_access, cell_access
 from gis.index.composite import aggregate, pillar_points, ranks, weight_vector
 from gis.index.grid import Barrios, Grid, build_grid, to_metric
@@ -225,7 +225,11 @@ def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
         districts=np.array([r[2] for r in rows], dtype=object), population=np.array([r[3] for r in rows], float),
         geoms_wgs84=wgs84, geoms_metric=shapely.transform(wgs84, lambda xy: np.column_stack(
             transformer.transform(xy[:, 0], xy[:, 1]))))
-    methods = sorted({r[4] for r in rows})
+    methods = sorted({POPULATION_METHODS.get(r[4], r[4]) for r in rows})
+    from_census = census.barrio_population(conn, barrios.geoms_metric)
+    if from_census is not None:
+        barrios = replace(barrios, population=from_census[0])
+        methods = [from_census[1]]
     instances = instances_from_rows(conn.execute(INSTANCES_SQL).fetchall(), params)
     responses = responses_from_rows(conn.execute(RESPONSES_SQL).fetchall(), instances.ids, barrios.ids)
     return Inputs(
@@ -233,7 +237,7 @@ def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
         criteria=conn.execute("SELECT count(*) FROM monitor.standard_criteria").fetchone()[0],
         themes=[r[0] for r in conn.execute("SELECT code FROM monitor.themes ORDER BY code")],
         kinds=[r[0] for r in conn.execute("SELECT code FROM monitor.instance_kinds ORDER BY code")],
-        population_method=", ".join(POPULATION_METHODS.get(m, m) for m in methods) + "; areal weighting to H3 cells",
+        population_method=", ".join(methods) + "; areal weighting to H3 cells",
         grid_signature=conn.execute(SIGNATURE_SQL).fetchone()[0] or "",
     )
 
@@ -342,9 +346,10 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
         timings["compute_ms"] = _ms(mark)
         mark = time.perf_counter()
         path = "incremental" if reused else "full"
-        if not reused and runs.stored_grid_signature(conn, grid.resolution) != inputs.grid_signature:
+        regridded = not reused and runs.stored_grid_signature(conn, grid.resolution) != inputs.grid_signature
+        if regridded:  # a new grid starts without cell results (and this process's memory of them is void)
             runs.store_grid(conn, grid, inputs.barrios.ids, inputs.grid_signature)
-        current = current_cells(conn, url, grid.resolution)
+        current = runs.current_cells(conn, grid.resolution) if regridded else current_cells(conn, url, grid.resolution)
         record = {"method_version": METHOD_VERSION, "parameters": params.as_record(),
                   "population_method": inputs.population_method, "input_counts": input_counts(result),
                   "trigger": trigger, "path": path, "changed_instance_id": changed_instance_id,

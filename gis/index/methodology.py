@@ -69,7 +69,9 @@ demo registry is loaded: they are flagged `is_demo` everywhere.
 The city is covered by a grid of hexagons (H3, resolution {params.h3_resolution}). Each barrio's population is
 shared among the hexagons it overlaps in proportion to the area of each overlap, so every resident is counted
 exactly once and each barrio keeps its total. Until a census layer by small area is loaded, barrio populations
-are an estimate: the 2022 census total for the city spread in proportion to area ("uniform estimate").
+are an estimate: the 2022 census total for the city spread in proportion to area ("uniform estimate"). Once a
+census layer is loaded (`monitor load census`), each census area's population is shared among the barrios it
+overlaps in proportion to area ("census"). Every run states which of the two it used.
 
 ## Distance
 Distance is measured from the centre of each hexagon to the venue in metres (EPSG:22185, the municipal

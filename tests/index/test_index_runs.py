@@ -156,3 +156,15 @@ def test_removing_the_only_nearby_instance_uncovers_a_cell(fresh_db, query):
     ((covered, nearest),) = query(fresh_db, "SELECT covered, nearest_m FROM published.hexagons WHERE h3 = %s",
                                   (h3_cell,))
     assert not covered and nearest > 800
+
+
+def test_a_rebuilt_grid_publishes_every_cell_again(fresh_db, query):
+    """When the stored grid is replaced (barrios changed), all cells are written anew, whatever a process remembers."""
+    first = run(fresh_db, trigger="test")
+    with psycopg.connect(fresh_db) as conn:
+        for table in ("index_cells", "h3_pieces", "h3_cells", "h3_grids"):
+            conn.execute(f"DELETE FROM monitor.{table} WHERE resolution = 9")  # noqa: S608 (fixed names)
+    again = run(fresh_db, trigger="test")
+    assert again["cells_written"] == first["input_counts"]["cells"]
+    (cells,) = query(fresh_db, "SELECT count(*) FROM published.hexagons")[0]
+    assert cells == first["input_counts"]["cells"]
