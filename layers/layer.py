@@ -35,8 +35,8 @@ class Layer:
     maxzoom: int = 16
     cluster_below_zoom: int | None = None  # points: clustered with counts under this zoom
     simplify: bool = False  # polygons: simplify by pixel size per zoom
-    # Tiles: a SQL condition on the source's columns chosen by zoom, `{z}` bound as a parameter (never formatted in),
-    # e.g. hexagons one H3 resolution per zoom: "resolution = LEAST(9, GREATEST(6, {z} - 4))".
+    # Tiles: a SQL condition on the source's columns chosen by zoom, `{z}` bound as a parameter (never formatted
+    # in; write mod() rather than %), e.g. one H3 resolution per zoom: "resolution = LEAST(9, GREATEST(7, {z} - 5))".
     zoom_filter: str | None = None
     datetime_columns: tuple[str, str] | None = None  # (start, end) for `datetime` filters
     order_by: str = "id"
