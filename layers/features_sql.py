@@ -346,10 +346,6 @@ def _name(node) -> str:
     return "value"
 
 
-def queryable_names(layer: Layer) -> list[str]:
-    return ["id", GEOMETRY_QUERYABLE] + [p.name for p in layer.properties if p.filterable]
-
-
 # ---------------------------------------------------------------- items
 @dataclass
 class ItemsQuery:

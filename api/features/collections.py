@@ -20,6 +20,11 @@ GREGORIAN = "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian"
 _extents: dict[str, tuple[float, dict]] = {}  # layer id → (expires at, extent): extents change slowly
 
 
+def forget_extent(layer_id: str) -> None:
+    """After a write: the next collection document recomputes the extent."""
+    _extents.pop(layer_id, None)
+
+
 def layer_or_404(collection_id: str) -> Layer:
     layer = get_layer(collection_id)
     if layer is None:

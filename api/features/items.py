@@ -26,8 +26,6 @@ async def run(pool: AsyncConnectionPool, statement, params) -> tuple:
     try:
         async with pool.connection() as conn:
             return await (await conn.execute(statement, params)).fetchone()
-    except QueryError as exc:
-        raise Problem(400, exc.title, exc.detail) from None
     except (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue) as exc:
         raise Problem(400, "Invalid value", str(exc).splitlines()[0][:300]) from None
     except psycopg.errors.QueryCanceled:

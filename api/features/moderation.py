@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import admin, editor, principal
 from api.errors import Problem
 from api.features.collections import layer_or_404
-from api.features.items import item_etag, parse_feature_id
-from api.features.writes import editable_or_405, execute, written
+from api.features.items import item_etag
+from api.features.writes import editable_target, execute, written
 from gis import auth as tokens
 from gis import moderation
 from gis.auth import Principal
@@ -56,9 +56,7 @@ async def decide(instanceId: int, decision: Decision, request: Request,  # noqa:
 @router.post("/collections/{collectionId}/items/{featureId}/restore", summary="Undo a delete (editors)")
 async def restore(collectionId: str, featureId: str, request: Request,  # noqa: N803
                   caller: Principal = Depends(editor)):
-    layer = layer_or_404(collectionId)
-    editable = editable_or_405(layer)
-    row_id = parse_feature_id(layer, featureId)
+    layer, editable, row_id = editable_target(collectionId, featureId)
     version = await execute(request, caller, lambda conn: moderation.restore(conn, editable, row_id))
     return written(request, layer, row_id, version, 200)
 
@@ -67,9 +65,7 @@ async def restore(collectionId: str, featureId: str, request: Request,  # noqa: 
             summary="Every change to a feature: who, when, previous and new values (editors)")
 async def history(collectionId: str, featureId: str, request: Request,  # noqa: N803
                   caller: Principal = Depends(editor)):
-    layer = layer_or_404(collectionId)
-    editable = editable_or_405(layer)
-    row_id = parse_feature_id(layer, featureId)
+    _, editable, row_id = editable_target(collectionId, featureId)
     return {"changes": await execute(request, caller, lambda conn: moderation.history(conn, editable, row_id))}
 
 

@@ -17,8 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import principal
 from api.errors import Problem
-from api.features import collections as collections_module
-from api.features.collections import layer_or_404
+from api.features.collections import forget_extent, layer_or_404
 from api.features.http import CORS, base_url
 from api.features.items import item_etag, parse_feature_id
 from gis import moderation
@@ -46,6 +45,13 @@ def editable_or_405(layer: Layer) -> Editable:
     if editable is None or not layer.editable:
         raise Problem(405, "Method Not Allowed", f"{layer.id} is read-only", headers={"Allow": "GET, HEAD"})
     return editable
+
+
+def editable_target(collection_id: str, feature_id: str) -> tuple[Layer, Editable, int]:
+    """The layer, its registry table and the row a write route is about (404/405 otherwise)."""
+    layer = layer_or_404(collection_id)
+    editable = editable_or_405(layer)
+    return layer, editable, parse_feature_id(layer, feature_id)
 
 
 def database_url(request: Request) -> str:
@@ -182,7 +188,7 @@ def registry_problem(exc: RegistryError) -> Problem:
 
 
 def written(request: Request, layer: Layer, row_id: int, version: int, status: int, **body) -> Response:
-    collections_module._extents.pop(layer.id, None)  # the extent may have changed
+    forget_extent(layer.id)  # the extent may have changed
     location = f"{base_url(request)}/collections/{layer.id}/items/{row_id}"
     headers = {**CORS, "ETag": item_etag(layer, row_id, version), "Location": location, "Cache-Control": "no-store"}
     content = json.dumps({"id": row_id, "version": version, **body}, default=str)
@@ -228,9 +234,7 @@ async def create(collectionId: str, request: Request, caller: Principal = Depend
 
 
 async def _edit(collection_id: str, feature_id: str, request: Request, caller: Principal, partial: bool):
-    layer = layer_or_404(collection_id)
-    editable = editable_or_405(layer)
-    row_id = parse_feature_id(layer, feature_id)
+    layer, editable, row_id = editable_target(collection_id, feature_id)
     expected = check_if_match(request, layer, row_id, required=True)
     values = feature_values(layer, editable, await read_feature(request), partial, content_crs(request))
     guard_organization_fields(caller, values)
@@ -263,9 +267,7 @@ async def update(collectionId: str, featureId: str, request: Request,  # noqa: N
                summary="Delete a feature (soft: editors can restore it)")
 async def delete(collectionId: str, featureId: str, request: Request,  # noqa: N803
                  caller: Principal = Depends(principal)):
-    layer = layer_or_404(collectionId)
-    editable = editable_or_405(layer)
-    row_id = parse_feature_id(layer, featureId)
+    layer, editable, row_id = editable_target(collectionId, featureId)
     expected = check_if_match(request, layer, row_id, required=False)
 
     def work(conn):
@@ -273,7 +275,7 @@ async def delete(collectionId: str, featureId: str, request: Request,  # noqa: N
         moderation.soft_delete(conn, editable, row_id, expected)
 
     await execute(request, caller, work)
-    collections_module._extents.pop(layer.id, None)
+    forget_extent(layer.id)
     return Response(status_code=204, headers=CORS)
 
 
