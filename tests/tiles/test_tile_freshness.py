@@ -127,3 +127,37 @@ def test_a_rolled_back_write_leaves_the_cached_tile_valid(server):
     again = client.get(path)
     assert again.headers["x-tile-cache"] == "hit"
     assert features(client, path)[instance_id]["properties"]["name"] != "Nunca"
+
+
+def test_writes_through_the_feature_api_are_in_the_next_tile(server):
+    from gis.auth import create_token
+    from gis.db import connect
+
+    live, client = server
+    with connect(live.database_url, actor="test:tiles") as conn:
+        token = create_token(conn, "editor", "tiles freshness test")[1]
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/geo+json"}
+    lon, lat = -60.6700, -32.9550
+    x, y = tile_of(lon, lat, Z)
+    path = f"/tiles/instances/{Z}/{x}/{y}.mvt"
+    before = client.get(path)  # cached from here on
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+               "properties": {"name": "Mesa creada por la API", "kind": "roundtable", "promoter": "cso",
+                              "themes": ["ambiente"], "modality": "in_person", "scope": "city", "source": "test"}}
+    created = client.post("/collections/instances/items", json=feature, headers=auth)
+    assert created.status_code == 201, created.text
+    new_id = created.json()["id"]
+    if created.json()["moderation"] != "approved":
+        assert client.post(f"/moderation/{new_id}", json={"decision": "approve"},
+                           headers=auth).status_code == 200
+    assert features(client, path)[new_id]["properties"]["name"] == "Mesa creada por la API"
+    assert client.get(path, headers={"If-None-Match": before.headers["etag"]}).status_code == 200
+    etag = client.get(f"/collections/instances/items/{new_id}").headers["etag"]
+    renamed = client.patch(f"/collections/instances/items/{new_id}", headers={**auth, "If-Match": etag},
+                           json={"type": "Feature", "properties": {"name": "Mesa renombrada por la API"}})
+    assert renamed.status_code == 200, renamed.text
+    assert features(client, path)[new_id]["properties"]["name"] == "Mesa renombrada por la API"
+    etag = client.get(f"/collections/instances/items/{new_id}").headers["etag"]
+    deleted = client.delete(f"/collections/instances/items/{new_id}", headers={**auth, "If-Match": etag})
+    assert deleted.status_code in (200, 204), deleted.text
+    assert new_id not in features(client, path)
