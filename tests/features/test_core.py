@@ -187,3 +187,13 @@ def test_cors_preflight_allows_writes_with_tokens(http):
     assert response.status_code == 204
     assert "PATCH" in response.headers["access-control-allow-methods"]
     assert "If-Match" in response.headers["access-control-allow-headers"]
+
+
+@pytest.mark.parametrize("layer", [layer.id for layer in LAYERS])
+def test_each_feature_of_a_page_is_served_alone(http, layer):
+    """Works for every id type in the catalogue (integers, bigint H3 cells, string codes)."""
+    page = http.get(f"/collections/{layer}/items", params={"limit": 3}).json()
+    for feature in page["features"]:
+        alone = http.get(f"/collections/{layer}/items/{feature['id']}")
+        assert alone.status_code == 200, alone.text
+        assert {k: v for k, v in alone.json().items() if k != "links"} == feature
