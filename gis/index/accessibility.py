@@ -13,8 +13,9 @@ from scipy.spatial import cKDTree
 
 
 class DistanceModel(Protocol):
-    def nearest(self, origins: np.ndarray, venues: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(distance, venue index) of the nearest venue to each origin; (inf, -1) when there is no venue."""
+    def nearest(self, origins: np.ndarray, venues: np.ndarray,
+                limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """(distance, venue index) of the nearest venue to each origin; (inf, -1) when none is within `limit`."""
 
     def pairs_within(self, origins: np.ndarray, venues: np.ndarray, limit: float) -> tuple[np.ndarray, ...]:
         """(origin index, venue index, distance) of every pair at most `limit` effective metres apart."""
@@ -26,11 +27,18 @@ class CircuityDistance:
 
     circuity: float
 
-    def nearest(self, origins, venues):
-        if len(venues) == 0:
+    def nearest(self, origins, venues, limit=np.inf):
+        if len(venues) == 0 or len(origins) == 0:
             return np.full(len(origins), np.inf), np.full(len(origins), -1, dtype=np.int64)
-        distance, index = cKDTree(venues).query(origins, k=1)
-        return distance * self.circuity, index.astype(np.int64)
+        # The bound prunes the search; a hair of slack keeps venues exactly at the limit (checked again below).
+        bound = limit / self.circuity * (1 + 1e-9) if np.isfinite(limit) else np.inf
+        distance, index = cKDTree(venues).query(origins, k=1, distance_upper_bound=bound, workers=-1)
+        distance = distance * self.circuity
+        missing = ~(distance <= limit)
+        distance[missing] = np.inf
+        index = index.astype(np.int64)
+        index[missing] = -1
+        return distance, index
 
     def pairs_within(self, origins, venues, limit):
         if len(venues) == 0 or len(origins) == 0:

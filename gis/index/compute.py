@@ -195,15 +195,20 @@ SIGNATURE_SQL = """
 SELECT md5(string_agg(mslink::text || ':' || md5(ST_AsBinary(geom)), ',' ORDER BY mslink)) FROM monitor.barrios
 """
 INSTANCES_SQL = """
+WITH standards AS (
+    SELECT instance_id, count(*) FILTER (WHERE met) AS met FROM monitor.instance_standards GROUP BY instance_id
+), commitments AS (
+    SELECT instance_id, count(*) FILTER (WHERE due_date <= current_date) AS due,
+           count(*) FILTER (WHERE due_date <= current_date AND status IN ('substantial', 'complete')) AS fulfilled
+    FROM monitor.commitments GROUP BY instance_id
+)
 SELECT i.id, i.kind, i.promoter, i.themes, i.modality, i.scope, COALESCE(i.scope_barrio_id, -1),
        COALESCE(i.scope_district_code, ''), COALESCE(i.district_code, ''),
        CASE WHEN i.modality <> 'online' THEN ST_X(i.venue) END, CASE WHEN i.modality <> 'online' THEN ST_Y(i.venue) END,
-       i.frequency,
-       (SELECT count(*) FROM monitor.instance_standards s WHERE s.instance_id = i.id AND s.met),
-       (SELECT count(*) FROM monitor.commitments c WHERE c.instance_id = i.id AND c.due_date <= current_date),
-       (SELECT count(*) FROM monitor.commitments c WHERE c.instance_id = i.id AND c.due_date <= current_date
-                                                    AND c.status IN ('substantial', 'complete'))
+       i.frequency, COALESCE(s.met, 0), COALESCE(c.due, 0), COALESCE(c.fulfilled, 0)
 FROM monitor.instances i
+LEFT JOIN standards s ON s.instance_id = i.id
+LEFT JOIN commitments c ON c.instance_id = i.id
 WHERE i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
 ORDER BY i.id
 """
@@ -360,7 +365,7 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
         runs.copy_frame(conn, "monitor.index_barrios", result.barrio_table().assign(run_id=run_id))
         runs.copy_frame(conn, "monitor.index_districts", result.districts.assign(run_id=run_id))
         runs.copy_frame(conn, "monitor.index_offer", result.offer_table().assign(run_id=run_id))
-        runs.prune_cells(conn, params.keep_cell_runs)
+        runs.prune(conn, params.keep_cell_runs)
         timings["store_ms"] = _ms(mark)
         duration = _ms(started)
         runs.finish_run(conn, run_id, duration)

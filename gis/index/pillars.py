@@ -80,44 +80,53 @@ def scope_pairs(barrios: Barrios, inst: Instances) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(pairs_b).astype(np.int64), np.concatenate(pairs_j).astype(np.int64)
 
 
-def proximity_pairs(grid: Grid, piece_population: np.ndarray, inst: Instances, model: DistanceModel,
-                    limit: float) -> pd.DataFrame:
-    """(b, j, d): in-person instances within `limit` of the centre of a cell where P_ib > 0, nearest such cell."""
-    venues_idx = np.flatnonzero(inst.in_person)
-    cell, venue, distance = model.pairs_within(grid.centres, inst.venues[venues_idx], limit)
-    pieces = pd.DataFrame({"cell": grid.piece_cell, "b": grid.piece_barrio})[piece_population > 0]
-    pairs = pd.DataFrame({"cell": cell, "j": venues_idx[venue], "d": distance}).merge(pieces, on="cell")
-    return pairs.groupby(["b", "j"], as_index=False)["d"].min()
+def inhabited_cells(grid: Grid, piece_population: np.ndarray, n_barrios: int) -> list[np.ndarray]:
+    """For each barrio, the cells where P_ib > 0."""
+    keep = piece_population > 0
+    order = np.argsort(grid.piece_barrio[keep], kind="stable")
+    barrio, cell = grid.piece_barrio[keep][order], grid.piece_cell[keep][order]
+    bounds = np.searchsorted(barrio, np.arange(n_barrios + 1))
+    return [np.unique(cell[bounds[b]:bounds[b + 1]]) for b in range(n_barrios)]
+
+
+def barrio_distances(cells: list[np.ndarray], centres: np.ndarray, venues: np.ndarray, model: DistanceModel,
+                     limit: float = np.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(b, venue index, d): the effective distance from each barrio's nearest inhabited cell centre to each venue,
+    for the pairs within `limit`. One KD-tree query per barrio: the cost grows with barrios × venues."""
+    found_b, found_j, found_d = [], [], []
+    for b, own in enumerate(cells):
+        if len(own) == 0 or len(venues) == 0:
+            continue
+        distance, _ = model.nearest(venues, centres[own], limit)
+        hit = np.flatnonzero(np.isfinite(distance))
+        found_b.append(np.full(len(hit), b, dtype=np.int64))
+        found_j.append(hit)
+        found_d.append(distance[hit])
+    if not found_b:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    return np.concatenate(found_b), np.concatenate(found_j), np.concatenate(found_d)
 
 
 def build_offer(grid: Grid, piece_population: np.ndarray, barrios: Barrios, inst: Instances,
                 model: DistanceModel, limit: float) -> Offer:
-    near = proximity_pairs(grid, piece_population, inst, model, limit).assign(by_proximity=True)
+    """O_b: instances whose scope covers b, plus in-person ones within `limit` of an inhabited cell of b."""
+    cells = inhabited_cells(grid, piece_population, len(barrios.ids))
+    in_person = np.flatnonzero(inst.in_person)
+    near_b, near_j, near_d = barrio_distances(cells, grid.centres, inst.venues[in_person], model, limit)
+    near = pd.DataFrame({"b": near_b, "j": in_person[near_j], "d": near_d, "by_proximity": True})
     scope_b, scope_j = scope_pairs(barrios, inst)
     scoped = pd.DataFrame({"b": scope_b, "j": scope_j, "by_scope": True})
-    offer = scoped.merge(near, on=["b", "j"], how="outer")
-    offer["by_scope"] = offer.by_scope.fillna(False).astype(bool)
-    offer["by_proximity"] = offer.by_proximity.fillna(False).astype(bool)
-    offer = offer.sort_values(["b", "j"], ignore_index=True)
+    offer = scoped.merge(near, on=["b", "j"], how="outer").sort_values(["b", "j"], ignore_index=True)
+    offer["by_scope"] = offer.by_scope.astype("boolean").fillna(False).astype(bool)
+    offer["by_proximity"] = offer.by_proximity.astype("boolean").fillna(False).astype(bool)
     distance = offer.d.to_numpy(dtype=float, copy=True)
-    far = np.flatnonzero(np.isnan(distance) & inst.in_person[offer.j.to_numpy()])
-    if len(far):
-        distance[far] = distances_from_barrios(grid, piece_population, offer.b.to_numpy()[far],
-                                               inst.venues[offer.j.to_numpy()[far]], model)
-    return Offer(barrio=offer.b.to_numpy(np.int64), instance=offer.j.to_numpy(np.int64), distance_m=distance,
-                 by_scope=offer.by_scope.to_numpy(), by_proximity=offer.by_proximity.to_numpy())
-
-
-def distances_from_barrios(grid: Grid, piece_population: np.ndarray, barrio: np.ndarray, venues: np.ndarray,
-                           model: DistanceModel) -> np.ndarray:
-    """Effective distance from the nearest populated cell centre of each barrio to a venue beyond the offer reach."""
-    out = np.empty(len(barrio))
-    for b in np.unique(barrio):
-        cells = np.unique(grid.piece_cell[(grid.piece_barrio == b) & (piece_population > 0)])
-        rows = np.flatnonzero(barrio == b)
-        distance, _ = model.nearest(venues[rows], grid.centres[cells])
-        out[rows] = distance
-    return out
+    b, j = offer.b.to_numpy(np.int64), offer.j.to_numpy(np.int64)
+    far = np.flatnonzero(np.isnan(distance) & inst.in_person[j])  # in the offer by scope, beyond `limit`
+    for barrio in np.unique(b[far]):
+        rows = far[b[far] == barrio]
+        distance[rows], _ = model.nearest(inst.venues[j[rows]], grid.centres[cells[barrio]])
+    return Offer(barrio=b, instance=j, distance_m=distance, by_scope=offer.by_scope.to_numpy(),
+                 by_proximity=offer.by_proximity.to_numpy())
 
 
 def instance_quality(inst: Instances, n_criteria: int) -> np.ndarray:

@@ -134,11 +134,13 @@ def cells_of_run(conn: psycopg.Connection, run_id: int) -> list[tuple]:
         (run_id, run_id, run_id)).fetchall()
 
 
-def prune_cells(conn: psycopg.Connection, keep_runs: int) -> None:
-    """Cell results superseded before the latest `keep_runs` runs are dropped (barrio and district results stay)."""
-    conn.execute("DELETE FROM monitor.index_cells WHERE valid_to <= "
-                 "(SELECT min(id) FROM (SELECT id FROM monitor.index_runs ORDER BY id DESC LIMIT %s) latest)",
-                 (keep_runs,))
+def prune(conn: psycopg.Connection, keep_runs: int) -> None:
+    """Cell results superseded before the latest `keep_runs` runs, and those runs' offers, are dropped
+    (barrio and district results of every run stay)."""
+    oldest_kept = conn.execute("SELECT min(id) FROM (SELECT id FROM monitor.index_runs ORDER BY id DESC LIMIT %s) r",
+                               (keep_runs,)).fetchone()[0]
+    conn.execute("DELETE FROM monitor.index_cells WHERE valid_to <= %s", (oldest_kept,))
+    conn.execute("DELETE FROM monitor.index_offer WHERE run_id < %s", (oldest_kept,))
 
 
 def finish_run(conn: psycopg.Connection, run_id: int, duration_ms: float) -> None:
