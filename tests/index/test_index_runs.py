@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import numpy as np
 import psycopg
 import pytest
@@ -168,3 +170,16 @@ def test_a_rebuilt_grid_publishes_every_cell_again(fresh_db, query):
     assert again["cells_written"] == first["input_counts"]["cells"]
     (cells,) = query(fresh_db, "SELECT count(*) FROM published.hexagons")[0]
     assert cells == first["input_counts"]["cells"]
+
+
+def test_the_read_only_role_reads_every_published_index_view(indexed_db):
+    """QGIS users connect as monitor_readonly: the index views must work for them, the tables behind must not."""
+    parts = urlsplit(indexed_db)
+    readonly = urlunsplit(parts._replace(netloc=f"monitor_readonly@{parts.hostname}:{parts.port}"))
+    with psycopg.connect(readonly) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "monitor_readonly"
+        counts = {view: conn.execute(f"SELECT count(*) FROM published.{view}").fetchone()[0]  # noqa: S608
+                  for view in ("hexagons", "barrio_index", "district_index", "index_runs", "index_offer")}
+    assert counts["barrio_index"] == 50 and counts["district_index"] == 6 and min(counts.values()) > 0
+    with psycopg.connect(readonly) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT count(*) FROM monitor.index_barrios")
