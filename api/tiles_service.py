@@ -116,15 +116,30 @@ class TileService:
         return found
 
 
+def tile_pool(shared: AsyncConnectionPool, size: int) -> AsyncConnectionPool:
+    """Connections of the tiles' own: same server and settings as the application's pool, plus generic plans.
+
+    Tile statements are prepared; with PostgreSQL's default plan choice each execution of the large multi-layer
+    statement is re-planned (planning costs more than running it: 2.6 ms against 0.8 ms per z14 tile of the
+    demo registry). A separate pool keeps that setting away from the other routers' statements.
+    """
+    options = f"{shared.kwargs.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+    return AsyncConnectionPool(shared.conninfo, min_size=2, max_size=size, open=False,
+                               kwargs={**shared.kwargs, "options": options}, name="tiles")
+
+
 @asynccontextmanager
 async def tiles_lifespan(app: FastAPI):
-    async with app.state.pool.connection() as conn:
-        dependencies = await layer_dependencies(conn, LAYERS)
-    app.state.tiles = TileService(app.state.pool, dependencies)
+    pool = tile_pool(app.state.pool, app.state.settings.pool_size)
+    await pool.open(wait=True, timeout=30)
     try:
+        async with pool.connection() as conn:
+            dependencies = await layer_dependencies(conn, LAYERS)
+        app.state.tiles = TileService(pool, dependencies)
         yield
-    finally:
         await app.state.tiles.close()
+    finally:
+        await pool.close()
 
 
 def get_tiles(request: Request) -> TileService:
