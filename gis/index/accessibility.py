@@ -32,7 +32,8 @@ class CircuityDistance:
             return np.full(len(origins), np.inf), np.full(len(origins), -1, dtype=np.int64)
         # The bound prunes the search; a hair of slack keeps venues exactly at the limit (checked again below).
         bound = limit / self.circuity * (1 + 1e-9) if np.isfinite(limit) else np.inf
-        distance, index = cKDTree(venues).query(origins, k=1, distance_upper_bound=bound, workers=-1)
+        workers = -1 if len(origins) > 50_000 else 1  # threads pay off only for large queries
+        distance, index = cKDTree(venues).query(origins, k=1, distance_upper_bound=bound, workers=workers)
         distance = distance * self.circuity
         missing = ~(distance <= limit)
         distance[missing] = np.inf
