@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from web_helpers import open_page
+from web_helpers import open_page, serve_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
@@ -56,3 +58,20 @@ def index_ready(http):
         assert time.monotonic() < deadline, f"no index run after 300 s: {response.text}"
         time.sleep(1)
     return response.json()
+
+
+@pytest.fixture(scope="module")
+def pmtiles_server(template_db, tmp_path_factory):
+    """The application serving a PMTiles archive exported from the template (as for static hosting)."""
+    from api.app import create_app
+    from gis.config import Settings
+    from layers.pmtiles_export import export_pmtiles
+
+    class ArchiveSettings(Settings):
+        archives_dir: Path
+
+    folder = tmp_path_factory.mktemp("archives")
+    export_pmtiles(template_db, folder / "monitor.pmtiles", 0, 14)
+    url, stop = serve_app(create_app(ArchiveSettings(archives_dir=folder), url=template_db))
+    yield SimpleNamespace(url=url, database_url=template_db)
+    stop()

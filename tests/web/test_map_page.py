@@ -222,3 +222,49 @@ def test_phone_layout_and_screenshots(browser, live_server, http, sql, artifacts
     page.screenshot(path=os.path.join(artifacts_dir, "web-map-phone-filters.png"))
     assert log.errors == []
     page.context.close()
+
+
+def test_pmtiles_switch_draws_the_map_from_the_archive(browser, pmtiles_server, sql):
+    page, log = open_page(browser, pmtiles_server, "/map?fuente=pmtiles")
+    wait_idle(page)
+    assert page.evaluate("window.monitorSource") == "pmtiles"
+    assert any(url.endswith("/archives/monitor.pmtiles") for url in log.requests)
+    assert not any(re.search(r"/tiles/\d+/\d+/\d+\.mvt$", url) for url in log.requests)
+    barrios = {f["id"] for f in rendered(page, "barrios")}
+    assert barrios == {row["id"] for row in sql("SELECT id FROM published.barrios")}
+    assert rendered(page, "instances")
+    assert page.get_by_role("link", name="Usar las teselas del servidor").is_visible()
+    assert log.errors == [] and log.outside == []
+    page.context.close()
+
+
+CONTRAST = """(selectors) => {
+    const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+    const background = (el) => {  // the backgrounds behind el, blended from the page (white) inwards
+        const layers = [];
+        for (let e = el; e; e = e.parentElement) layers.push(rgb(getComputedStyle(e).backgroundColor));
+        return layers.reverse().reduce((under, [r, g, b, a = 1]) => [r, g, b].map((v, i) => v * a + under[i] * (1 - a)),
+                                       [255, 255, 255]);
+    };
+    const luminance = ([r, g, b]) => [r, g, b].map((v) => v / 255)
+        .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    return selectors.map((selector) => {
+        const el = [...document.querySelectorAll(selector)].find((e) => e.offsetParent !== null);
+        if (!el) return [selector, null];
+        const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(background(el))];
+        return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+    });
+}"""
+
+
+def test_text_has_readable_contrast(map_page):
+    page, _ = map_page
+    page.click("#toggle-gaps")
+    page.locator("#gaps-list li").first.wait_for()
+    selectors = [".brand h1", ".tagline", ".views button[aria-pressed=true]", ".views button[aria-pressed=false]",
+                 ".demo-banner", ".badge.demo", ".panel-section h2", ".kind-option span:last-child", ".field span",
+                 ".legend-list li span:last-child", ".sources a", ".gaps-list .muted", "#gaps-list button.link"]
+    ratios = dict(page.evaluate(CONTRAST, selectors))
+    assert all(ratio is not None for ratio in ratios.values()), ratios
+    assert {s: r for s, r in ratios.items() if r < 4.5} == {}  # WCAG 2 AA for normal text

@@ -57,3 +57,29 @@ def wait_idle(page) -> None:
         map.once('idle', resolve);
         map.triggerRepaint();
     })""")
+
+
+def serve_app(app) -> tuple[str, callable]:
+    """Serve an application built with non-default settings on a free loopback port (the shared `live_server`
+    fixture always uses the default settings). Returns its URL and a function that stops it."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        thread.join(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", stop

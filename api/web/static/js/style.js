@@ -47,9 +47,10 @@ function keepOwnHosts(style) {
 }
 
 export function usePmtiles(style, archiveUrl) {
+  // Zooms and bounds come from the archive's header; an undefined key here would override them (and hang).
   const id = vectorSourceId(style);
-  const { attribution, minzoom, maxzoom } = style.sources[id];
-  style.sources[id] = { type: 'vector', url: `pmtiles://${absolute(archiveUrl)}`, attribution, minzoom, maxzoom };
+  const { attribution } = style.sources[id];
+  style.sources[id] = { type: 'vector', url: `pmtiles://${absolute(archiveUrl)}`, ...(attribution ? { attribution } : {}) };
 }
 
 export function choroplethColor(field, range) {
