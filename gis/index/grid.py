@@ -44,6 +44,7 @@ class Grid:
     piece_cell: np.ndarray
     piece_barrio: np.ndarray
     piece_area: np.ndarray  # m² of cell ∩ barrio
+    hexagons_wgs84: np.ndarray | None = None  # the cells as EPSG:4326 polygons, kept when built here (for storage)
 
     @property
     def size(self) -> int:
@@ -68,23 +69,23 @@ class Grid:
         return owner
 
 
-def cell_polygons(cells: np.ndarray, transformer: Transformer | None) -> np.ndarray:
-    """Hexagons (or the rare pentagon) of `cells`, in EPSG:22185 when a transformer is given, else EPSG:4326."""
+def cell_polygons(cells: np.ndarray, transformer: Transformer | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Hexagons (or the rare pentagon) of `cells`: (EPSG:4326, EPSG:22185 when a transformer is given)."""
     rings = [h3.cell_to_boundary(c) for c in cells]
-    polygons = []
+    wgs84, metric = np.empty(len(cells), dtype=object), np.empty(len(cells), dtype=object)
     for size in sorted({len(r) for r in rings}):
         idx = np.array([k for k, r in enumerate(rings) if len(r) == size])
         latlng = np.array([rings[k] for k in idx])  # (m, size, 2) as (lat, lng)
-        x, y = latlng[..., 1], latlng[..., 0]
+        lon, lat = latlng[..., 1], latlng[..., 0]
+        wgs84[idx] = _closed_polygons(lon, lat)
         if transformer is not None:
-            x, y = transformer.transform(x, y)
-        coords = np.stack([x, y], axis=-1)
-        coords = np.concatenate([coords, coords[:, :1]], axis=1)  # close the rings
-        polygons.append((idx, shapely.polygons(coords)))
-    out = np.empty(len(cells), dtype=object)
-    for idx, polys in polygons:
-        out[idx] = polys
-    return out
+            metric[idx] = _closed_polygons(*transformer.transform(lon, lat))
+    return wgs84, (metric if transformer is not None else None)
+
+
+def _closed_polygons(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    coords = np.stack([x, y], axis=-1)
+    return shapely.polygons(np.concatenate([coords, coords[:, :1]], axis=1))
 
 
 def cell_centres(cells: np.ndarray, transformer: Transformer) -> np.ndarray:
@@ -105,11 +106,12 @@ def build_grid(barrios: Barrios, resolution: int) -> Grid:
     pair_cell = np.array([position[c] for found in candidates for c in found], dtype=np.int64)
     pair_barrio = np.repeat(np.arange(len(candidates)), [len(found) for found in candidates])
 
-    hexagons = cell_polygons(cells, transformer)
-    areas = intersection_areas(hexagons[pair_cell], barrios.geoms_metric[pair_barrio])
+    wgs84, metric = cell_polygons(cells, transformer)
+    areas = intersection_areas(metric[pair_cell], barrios.geoms_metric[pair_barrio])
     keep = areas > 0
     return Grid(resolution=resolution, cells=cells, centres=cell_centres(cells, transformer),
-                piece_cell=pair_cell[keep], piece_barrio=pair_barrio[keep], piece_area=areas[keep])
+                piece_cell=pair_cell[keep], piece_barrio=pair_barrio[keep], piece_area=areas[keep],
+                hexagons_wgs84=wgs84)
 
 
 def intersection_areas(cells: np.ndarray, barrios: np.ndarray) -> np.ndarray:

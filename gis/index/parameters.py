@@ -38,7 +38,7 @@ class IndexParameters(BaseSettings):
     monte_carlo_seed: int = 20211
     dirichlet_concentration: float = Field(50.0, gt=0, description="higher = draws closer to the chosen weights")
     keep_cell_runs: int = Field(10, ge=1, description="cell results and offers kept for this many latest runs")
-    debounce_seconds: float = Field(2.0, ge=0, description="quiet time after a write before recomputing")
+    debounce_seconds: float = Field(2.0, ge=0.1, le=600, description="quiet time after a write before recomputing")
     compute_on_start: bool = Field(True, description="the API computes a first run when none exists")
 
     @classmethod

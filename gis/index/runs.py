@@ -41,7 +41,7 @@ def store_grid(conn: psycopg.Connection, grid: Grid, barrio_ids: np.ndarray, sig
                      (grid.resolution,))
     conn.execute("INSERT INTO monitor.h3_grids (resolution, signature, cells, pieces) VALUES (%s, %s, %s, %s)",
                  (grid.resolution, signature, grid.size, len(grid.piece_cell)))
-    hexagons = cell_polygons(grid.cells, None)
+    hexagons = grid.hexagons_wgs84 if grid.hexagons_wgs84 is not None else cell_polygons(grid.cells, None)[0]
     copy_frame(conn, "monitor.h3_cells", pd.DataFrame({
         "resolution": grid.resolution,
         "h3": grid.cells,
