@@ -9,6 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
 from api.errors import Problem
+from api.features import counts
 from api.features.http import GEOJSON, HTML, JSON, base_url, get_and_head, link, send
 from layers.catalogue import LAYERS, get_layer
 from layers.features_sql import CRS84, SUPPORTED_CRS, extent_sql
@@ -17,12 +18,15 @@ from layers.layer import Layer
 router = APIRouter(tags=["OGC API - Features"])
 
 GREGORIAN = "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian"
-_extents: dict[str, tuple[float, dict]] = {}  # layer id → (expires at, extent): extents change slowly
+# (database, layer id) → (expires at, extent): extents change slowly.
+_extents: dict[tuple[str, str], tuple[float, dict]] = {}
 
 
-def forget_extent(layer_id: str) -> None:
-    """After a write: the next collection document recomputes the extent."""
-    _extents.pop(layer_id, None)
+def forget_cached() -> None:
+    """After a write: extents and items counts are computed afresh (a write to one layer can change another's:
+    activities follow their instance's moderation)."""
+    _extents.clear()
+    counts.forget_all()
 
 
 def layer_or_404(collection_id: str) -> Layer:
@@ -33,7 +37,7 @@ def layer_or_404(collection_id: str) -> Layer:
 
 
 async def extent(pool: AsyncConnectionPool, layer: Layer) -> dict:
-    cached = _extents.get(layer.id)
+    cached = _extents.get((pool.conninfo, layer.id))
     if cached and cached[0] > time.monotonic():
         return cached[1]
     async with pool.connection() as conn:
@@ -43,7 +47,7 @@ async def extent(pool: AsyncConnectionPool, layer: Layer) -> dict:
     if layer.datetime_columns:
         result["temporal"] = {"interval": [[t0.isoformat() if t0 else None, t1.isoformat() if t1 else None]],
                               "trs": GREGORIAN}
-    _extents[layer.id] = (time.monotonic() + min(layer.cache_seconds, 300), result)
+    _extents[(pool.conninfo, layer.id)] = (time.monotonic() + min(layer.cache_seconds, 300), result)
     return result
 
 

@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
 from api.errors import Problem
+from api.features import counts
 from api.features.collections import layer_or_404
 from api.features.html import render
 from api.features.http import GEOJSON, HTML, JSON, base_url, get_and_head, link, respond, wants_html
@@ -30,6 +31,16 @@ async def run(pool: AsyncConnectionPool, statement, params) -> tuple:
         raise Problem(400, "Invalid value", str(exc).splitlines()[0][:300]) from None
     except psycopg.errors.QueryCanceled:
         raise Problem(503, "Query too slow", "the query exceeded the statement timeout; narrow it") from None
+
+
+async def number_matched(pool: AsyncConnectionPool, layer: Layer, query: ItemsQuery) -> int:
+    statement, params = count_sql(layer, query)
+    cache_key = counts.key(pool.conninfo, layer.id, statement.as_string(None), params)
+    matched = counts.get(cache_key)
+    if matched is None:
+        matched = (await run(pool, statement, params))[0]
+        counts.put(cache_key, matched, layer.cache_seconds)
+    return matched
 
 
 def page_links(request: Request, layer: Layer, query: ItemsQuery, returned: int, matched: int) -> list[dict]:
@@ -77,7 +88,7 @@ async def items(
     if returned < query.limit and (returned > 0 or query.offset == 0):
         matched = query.offset + returned  # a short page is the last one: no count query needed
     else:
-        matched = (await run(pool, *count_sql(layer, query)))[0]
+        matched = await number_matched(pool, layer, query)
     head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
             "links": page_links(request, layer, query, returned, matched)}
     headers = {"Content-Crs": f"<{query.crs.uri}>"}

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import principal
 from api.errors import Problem
-from api.features.collections import forget_extent, layer_or_404
+from api.features.collections import forget_cached, layer_or_404
 from api.features.http import CORS, base_url
 from api.features.items import item_etag, parse_feature_id
 from gis import moderation
@@ -188,7 +188,7 @@ def registry_problem(exc: RegistryError) -> Problem:
 
 
 def written(request: Request, layer: Layer, row_id: int, version: int, status: int, **body) -> Response:
-    forget_extent(layer.id)  # the extent may have changed
+    forget_cached()
     location = f"{base_url(request)}/collections/{layer.id}/items/{row_id}"
     headers = {**CORS, "ETag": item_etag(layer, row_id, version), "Location": location, "Cache-Control": "no-store"}
     content = json.dumps({"id": row_id, "version": version, **body}, default=str)
@@ -275,7 +275,7 @@ async def delete(collectionId: str, featureId: str, request: Request,  # noqa: N
         moderation.soft_delete(conn, editable, row_id, expected)
 
     await execute(request, caller, work)
-    forget_extent(layer.id)
+    forget_cached()
     return Response(status_code=204, headers=CORS)
 
 

@@ -40,6 +40,7 @@ def test_anonymous_and_bad_tokens_cannot_write(world):
 
 def test_organization_submission_is_pending_until_an_editor_approves(world):
     http, sql, tokens = world["http"], world["sql"], world["tokens"]
+    matched_before = http.get("/collections/instances/items", params={"limit": 1}).json()["numberMatched"]
     created = http.post("/collections/instances/items", json=new_instance(), headers=bearer(tokens["org_a"]))
     assert created.status_code == 201, created.text
     new_id = created.json()["id"]
@@ -84,6 +85,8 @@ def test_organization_submission_is_pending_until_an_editor_approves(world):
     assert http.post(f"/moderation/{new_id}", json={"decision": "approve"},
                      headers=bearer(tokens["editor"])).status_code == 200
     published = http.get(f"/collections/instances/items/{new_id}").json()
+    # numberMatched (counts are kept briefly for paging clients) follows the write at once.
+    assert http.get("/collections/instances/items", params={"limit": 1}).json()["numberMatched"] == matched_before + 1
     assert published["properties"]["schedule"] == "Martes 19 h"
     assert published["properties"]["organization"] is not None
 
