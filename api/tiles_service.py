@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
@@ -16,6 +18,7 @@ from layers.layer import Layer
 from layers.tiles_meta import bounds_from_row, extent_query
 from layers.tiles_sql import layers_at_zoom, tile_params, tile_query
 
+log = logging.getLogger("monitor.tiles")
 EMPTY = Tile.from_mvt(b"")
 VERSIONS_QUERY = sql.SQL("SELECT {}").format(VERSIONS_SQL)
 COMPRESS_IN_THREAD = 64 * 1024  # bigger tiles are gzipped off the event loop
@@ -124,8 +127,18 @@ def tile_pool(shared: AsyncConnectionPool, size: int) -> AsyncConnectionPool:
     demo registry). A separate pool keeps that setting away from the other routers' statements.
     """
     options = f"{shared.kwargs.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
-    return AsyncConnectionPool(shared.conninfo, min_size=2, max_size=size, open=False,
+    return AsyncConnectionPool(shared.conninfo, min_size=size, max_size=size, open=False, configure=_warm_up,
                                kwargs={**shared.kwargs, "options": options}, name="tiles")
+
+
+async def _warm_up(conn: AsyncConnection) -> None:
+    """A new backend loads PostGIS and PROJ and reads the catalogue of every view on its first tile (tens of ms):
+    done here, when the pool opens its connections, rather than in the first requests' time."""
+    try:
+        for z in (12, 14):  # the clustered and the unclustered statements; tile x=0 y=0 is open ocean: empty
+            await conn.execute(tile_query(LAYERS, z)[0].as_string(), tile_params(z, 0, 0))
+    except psycopg.Error as exc:  # a layer whose source is missing fails on its own tiles, not at start-up
+        log.warning("tile connection warm-up failed: %s", exc)
 
 
 @asynccontextmanager
