@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import psycopg
-import shapely
 
-from gis.index import census, runs
+from gis.index import runs
 from gis.index.accessibility import BarrioAccess, CellAccess, CircuityDistance, barrio_access, cell_access
 from gis.index.composite import aggregate, pillar_points, ranks, weight_vector
-from gis.index.grid import Barrios, Grid, build_grid, to_metric
+from gis.index.grid import Grid, build_grid
+from gis.index.inputs import Inputs, read_inputs
 from gis.index.parameters import METHOD_VERSION, IndexParameters, load_parameters
 from gis.index.pillars import (
-    Instances,
     Offer,
     OfferPillars,
-    Responses,
     Satisfaction,
     build_offer,
     offer_pillars,
@@ -34,23 +32,6 @@ from gis.index.pillars import (
 from gis.index.uncertainty import RankInterval, rank_uncertainty
 
 log = logging.getLogger("monitor.index")
-
-# Meetings per month by declared frequency, for `supply = "meetings_per_month"` (irregular: one every 2 months).
-MEETINGS_PER_MONTH = {"weekly": 52 / 12, "biweekly": 26 / 12, "monthly": 1.0, "quarterly": 1 / 3, "yearly": 1 / 12,
-                      "irregular": 0.5, "permanent": 52 / 12, None: 1.0}
-POPULATION_METHODS = {"uniform_area_census_2022": "uniform estimate: census 2022 city total spread by area"}
-
-
-@dataclass(frozen=True)
-class Inputs:
-    barrios: Barrios
-    instances: Instances
-    responses: Responses
-    criteria: int  # how many minimum standards the checklist has
-    themes: list[str]
-    kinds: list[str]
-    population_method: str
-    grid_signature: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,99 +165,6 @@ def _with_districts(result: IndexResult) -> IndexResult:
     districts = district_table(result.barrio_table(), result.inputs.barrios.districts, result.params)
     object.__setattr__(result, "districts", districts)
     return result
-
-
-# ---------------------------------------------------------------- reading the inputs
-BARRIOS_SQL = """
-SELECT mslink, name, district_code, population, population_method, ST_AsBinary(geom)
-FROM monitor.barrios ORDER BY mslink
-"""
-SIGNATURE_SQL = """
-SELECT md5(string_agg(mslink::text || ':' || md5(ST_AsBinary(geom)), ',' ORDER BY mslink)) FROM monitor.barrios
-"""
-INSTANCES_SQL = """
-WITH standards AS (
-    SELECT instance_id, count(*) FILTER (WHERE met) AS met FROM monitor.instance_standards GROUP BY instance_id
-), commitments AS (
-    SELECT instance_id, count(*) FILTER (WHERE due_date <= current_date) AS due,
-           count(*) FILTER (WHERE due_date <= current_date AND status IN ('substantial', 'complete')) AS fulfilled
-    FROM monitor.commitments GROUP BY instance_id
-)
-SELECT i.id, i.kind, i.promoter, i.themes, i.modality, i.scope, COALESCE(i.scope_barrio_id, -1),
-       COALESCE(i.scope_district_code, ''), COALESCE(i.district_code, ''),
-       CASE WHEN i.modality <> 'online' THEN ST_X(i.venue) END, CASE WHEN i.modality <> 'online' THEN ST_Y(i.venue) END,
-       i.frequency, COALESCE(s.met, 0), COALESCE(c.due, 0), COALESCE(c.fulfilled, 0)
-FROM monitor.instances i
-LEFT JOIN standards s ON s.instance_id = i.id
-LEFT JOIN commitments c ON c.instance_id = i.id
-WHERE i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
-ORDER BY i.id
-"""
-RESPONSES_SQL = """
-SELECT r.instance_id, COALESCE(r.respondent_barrio_id, -1), count(*), sum(r.satisfaction)
-FROM monitor.survey_responses r
-JOIN monitor.instances i ON i.id = r.instance_id
-WHERE r.kind = 'satisfaction' AND i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
-GROUP BY 1, 2
-"""
-
-
-def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
-    rows = conn.execute(BARRIOS_SQL).fetchall()
-    wgs84 = shapely.from_wkb([bytes(r[5]) for r in rows])
-    transformer = to_metric()
-    barrios = Barrios(
-        ids=np.array([r[0] for r in rows], dtype=np.int64), names=[r[1] for r in rows],
-        districts=np.array([r[2] for r in rows], dtype=object), population=np.array([r[3] for r in rows], float),
-        geoms_wgs84=wgs84, geoms_metric=shapely.transform(wgs84, lambda xy: np.column_stack(
-            transformer.transform(xy[:, 0], xy[:, 1]))))
-    methods = sorted({POPULATION_METHODS.get(r[4], r[4]) for r in rows})
-    from_census = census.barrio_population(conn, barrios.geoms_metric)
-    if from_census is not None:
-        barrios = replace(barrios, population=from_census[0])
-        methods = [from_census[1]]
-    instances = instances_from_rows(conn.execute(INSTANCES_SQL).fetchall(), params)
-    responses = responses_from_rows(conn.execute(RESPONSES_SQL).fetchall(), instances.ids, barrios.ids)
-    return Inputs(
-        barrios=barrios, instances=instances, responses=responses,
-        criteria=conn.execute("SELECT count(*) FROM monitor.standard_criteria").fetchone()[0],
-        themes=[r[0] for r in conn.execute("SELECT code FROM monitor.themes ORDER BY code")],
-        kinds=[r[0] for r in conn.execute("SELECT code FROM monitor.instance_kinds ORDER BY code")],
-        population_method=", ".join(methods) + "; areal weighting to H3 cells",
-        grid_signature=conn.execute(SIGNATURE_SQL).fetchone()[0] or "",
-    )
-
-
-def instances_from_rows(rows: list[tuple], params: IndexParameters) -> Instances:
-    column = list(zip(*rows, strict=True)) if rows else [[] for _ in range(15)]
-    lon = np.array(column[9], dtype=float)
-    lat = np.array(column[10], dtype=float)
-    venues = np.full((len(rows), 2), np.nan)
-    has_venue = ~np.isnan(lon)
-    if has_venue.any():
-        x, y = to_metric().transform(lon[has_venue], lat[has_venue])
-        venues[has_venue] = np.column_stack([x, y])
-    supply = (np.array([MEETINGS_PER_MONTH.get(f, 1.0) for f in column[11]], dtype=float)
-              if params.supply == "meetings_per_month" else np.ones(len(rows)))
-    return Instances(
-        ids=np.array(column[0], dtype=np.int64), kinds=np.array(column[1], dtype=object),
-        promoters=np.array(column[2], dtype=object), themes=[list(t) for t in column[3]],
-        modality=np.array(column[4], dtype=object), scope=np.array(column[5], dtype=object),
-        scope_barrio=np.array(column[6], dtype=np.int64), scope_district=np.array(column[7], dtype=object),
-        district=np.array(column[8], dtype=object), venues=venues, supply=supply,
-        standards_met=np.array(column[12], dtype=float), commitments_due=np.array(column[13], dtype=float),
-        commitments_fulfilled=np.array(column[14], dtype=float),
-    )
-
-
-def responses_from_rows(rows: list[tuple], instance_ids: np.ndarray, barrio_ids: np.ndarray) -> Responses:
-    instance_position = pd.Series(np.arange(len(instance_ids)), index=instance_ids)
-    barrio_position = pd.Series(np.arange(len(barrio_ids)), index=barrio_ids)
-    frame = pd.DataFrame(rows, columns=["instance", "barrio", "count", "total"])
-    frame = frame[frame.instance.isin(instance_position.index)]
-    barrio = frame.barrio.map(barrio_position).fillna(-1).to_numpy(np.int64)
-    return Responses(instance=instance_position.loc[frame.instance].to_numpy(np.int64), barrio=barrio,
-                     count=frame["count"].to_numpy(float), total=frame.total.to_numpy(float))
 
 
 # ---------------------------------------------------------------- one stored run

@@ -10,8 +10,9 @@ import pytest
 import shapely
 from index_helpers import least_served_cell
 
-from gis.index.compute import compute_index, read_inputs, run
+from gis.index.compute import compute_index, run
 from gis.index.grid import build_grid
+from gis.index.inputs import read_inputs
 from gis.index.parameters import load_parameters
 from gis.index.runs import cells_of_run
 
