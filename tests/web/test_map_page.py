@@ -72,6 +72,8 @@ def test_page_loads_offline_draws_tiles_and_labels_its_controls(map_page, http, 
     placed = sql("SELECT count(*) AS n FROM published.instances WHERE geom IS NOT NULL")[0]["n"]
     assert instances
     assert sum(f.get("point_count") or 1 for f in instances) == placed  # every placed instance, once
+    counts = page.eval_on_selector_all(".cluster-count", "els => els.map((e) => Number(e.textContent))")
+    assert sorted(counts) == sorted(f["point_count"] for f in instances if (f.get("point_count") or 1) > 1)
 
     unnamed = page.evaluate("""() => [...document.querySelectorAll('input, select, button')]
         .filter((el) => el.offsetParent !== null)

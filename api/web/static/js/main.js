@@ -4,6 +4,7 @@
 import * as maplibregl from '/map/vendor/maplibre-gl/maplibre-gl.mjs';
 
 import { agendaElements, buildAgendaForm, renderAgenda } from './agenda.js';
+import { showClusterCounts } from './clusters.js';
 import { loadCard, renderCard } from './card.js';
 import { $, getJSON, h } from './dom.js';
 import { barrioProfile, closeDetail, showDetail, showError, showLoading } from './detail.js';
@@ -207,7 +208,7 @@ export async function openInstance(id, { fly = false } = {}) {
   selectInstance(i.id);
   history.replaceState(null, '', `#instancia=${i.id}`);
   if (fly && i.lon !== null) {
-    state.map.flyTo({ center: [i.lon, i.lat], zoom: Math.max(state.map.getZoom(), 14), padding: detailPadding() });
+    state.map.flyTo({ center: [i.lon, i.lat], zoom: Math.max(state.map.getZoom(), 13.5), padding: detailPadding() });
   }
 }
 
@@ -378,6 +379,7 @@ async function boot() {
   map.on('click', onMapClick);
   map.on('zoomend', () => applyFilters(state.filters));
   hoverTooltip();
+  showClusterCounts(map, maplibregl, Object.keys(state.clusterOpacity));
   buildAgendaForm($('#agenda-filters'), config, refreshAgenda);
   for (const button of document.querySelectorAll('[data-view]')) {
     button.addEventListener('click', () => showView(button.dataset.view));
