@@ -60,7 +60,7 @@ def create_token(conn: psycopg.Connection, role: str, name: str, organization: s
     if not name or not name.strip():
         raise TokenError("a token needs a name (who or what uses it)")
     if (role == "organization") != (organization is not None):
-        raise TokenError("an organization token needs --organization; other roles take none")
+        raise TokenError("an organization token needs its organisation (--organization); other roles take none")
     organization_id = resolve_organization(conn, organization) if organization is not None else None
     token = PREFIX + secrets.token_urlsafe(32)
     token_id = conn.execute(
