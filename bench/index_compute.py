@@ -95,14 +95,18 @@ def nudge_one_instance(url: str, step: int) -> int:
 def timed(label: str, call) -> dict:
     records = []
     for repeat in range(REPEATS):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         record = call(repeat)
         record["wall_ms"] = (time.perf_counter() - started) * 1000
+        record["cpu_ms"] = (time.process_time() - cpu) * 1000  # this process only (not PostgreSQL's share)
         records.append(record)
     middle = sorted(records, key=lambda r: r["wall_ms"])[len(records) // 2]
     return {"label": label, "wall_ms": round(statistics.median(r["wall_ms"] for r in records), 1),
+            "python_cpu_ms": round(statistics.median(r["cpu_ms"] for r in records), 1),
+            "load_average": round(os.getloadavg()[0], 1),
             "stages_ms": middle["timings_ms"], "cells_written": middle["cells_written"],
             "cells": middle["input_counts"]["cells"], "instances": middle["input_counts"]["instances"],
+            "distance_pairs": middle["summary"]["distance_pairs"], "offer_rows": middle["summary"]["offer_rows"],
             "path": middle["path"]}
 
 

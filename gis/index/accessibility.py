@@ -63,6 +63,7 @@ class CellAccess:
     covered: np.ndarray  # C_i as booleans
     e2sfca: np.ndarray  # A_i per `per_population` people
     venue_ratio: np.ndarray  # R_j per `per_population` people
+    pairs: int = 0  # cell–venue pairs within the last band: the work E2SFCA did
 
 
 def e2sfca(cell_population: np.ndarray, supply: np.ndarray, pairs: tuple[np.ndarray, ...],
@@ -83,7 +84,7 @@ def cell_access(centres: np.ndarray, cell_population: np.ndarray, venues: np.nda
     pairs = model.pairs_within(centres, venues, params.max_band_m)
     score, ratio = e2sfca(cell_population, supply, pairs, params.e2sfca_bands, params.e2sfca_per_population)
     return CellAccess(nearest_m=nearest, nearest_venue=nearest_venue, covered=nearest <= params.coverage_distance_m,
-                      e2sfca=score, venue_ratio=ratio)
+                      e2sfca=score, venue_ratio=ratio, pairs=len(pairs[0]))
 
 
 @dataclass(frozen=True)

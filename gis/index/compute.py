@@ -192,6 +192,8 @@ def summary(result: IndexResult) -> dict:
         "coverage": float(1 - uncovered / population) if population else 0.0,
         "uncovered_population": uncovered,
         "mean_composite": float(np.nanmean(result.composite)) if len(result.composite) else None,
+        "distance_pairs": result.cells.pairs,
+        "offer_rows": len(result.offer.barrio),
     }
 
 
