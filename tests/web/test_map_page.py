@@ -106,7 +106,7 @@ def test_kind_filter_changes_what_is_rendered(map_page):
     assert len(singles(rendered(page, "instances"))) == len(before)
 
 
-def test_theme_and_demo_filters_act_on_the_map(map_page):
+def test_theme_modality_promoter_status_and_demo_filters_act_on_the_map(map_page):
     page, _ = map_page
     page.evaluate(JUMP, [-60.655, -32.95, 13.4])
     wait_idle(page)
@@ -119,6 +119,13 @@ def test_theme_and_demo_filters_act_on_the_map(map_page):
     assert all(theme in f["themes"].split(",") for f in themed)
 
     page.select_option("select[name=theme]", "")
+    for key in ("modality", "promoter", "status"):
+        value = Counter(f[key] for f in before).most_common()[-1][0]  # the rarest value in view
+        page.select_option(f"select[name={key}]", value)
+        wait_idle(page)
+        narrowed = singles(rendered(page, "instances"))
+        assert narrowed and len(narrowed) < len(before) and {f[key] for f in narrowed} == {value}, key
+        page.select_option(f"select[name={key}]", "")
     page.uncheck("input[name=demo]")
     wait_idle(page)
     real = singles(rendered(page, "instances"))
