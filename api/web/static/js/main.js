@@ -6,7 +6,7 @@ import * as maplibregl from '/map/vendor/maplibre-gl/maplibre-gl.mjs';
 import { agendaElements, buildAgendaForm, renderAgenda } from './agenda.js';
 import { showClusterCounts } from './clusters.js';
 import { loadCard, renderCard } from './card.js';
-import { $, getJSON, h } from './dom.js';
+import { $, fmtDecimal, getJSON, h } from './dom.js';
 import { barrioProfile, closeDetail, showDetail, showError, showLoading } from './detail.js';
 import { buildFilterForm, filterExpression, readFilters } from './filters.js';
 import { renderLegend } from './legend.js';
@@ -260,6 +260,18 @@ function onMapClick(event) {
   if (barrio) openBarrio(barrio.properties.barrio_id ?? barrio.id);
 }
 
+function choroplethValueText(barrioId, districtCode) {
+  // With the map coloured, the hover text also gives the value behind the colour (the index API's number).
+  const pillar = selectedPillar();
+  const unit = $('input[name=choropleth-unit]:checked')?.value || 'barrio';
+  const rows = pillar && state.indexValues[unit];
+  if (!rows) return '';
+  const row = rows.find((r) => (unit === 'barrio' ? r.barrio_id === barrioId : r.code === districtCode));
+  if (!row) return '';
+  const where = unit === 'barrio' ? '' : ` (distrito ${row.name})`;
+  return ` · ${pillar.label}${where}: ${fmtDecimal(row[pillar.field], pillar.max === 1 ? 2 : 1)}`;
+}
+
 function hoverTooltip() {
   const map = state.map;
   const tip = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: 'hover-tip', offset: 10 });
@@ -270,7 +282,8 @@ function hoverTooltip() {
     if (!feature) { tip.remove(); return; }
     const p = feature.properties;
     const text = p.point_count > 1 ? `${p.point_count} instancias: acercá para verlas`
-      : p.kind_label ? `${p.name} · ${p.kind_label}${p.is_demo ? ' (demo)' : ''}` : `Barrio ${p.name}`;
+      : p.kind_label ? `${p.name} · ${p.kind_label}${p.is_demo ? ' (demo)' : ''}`
+        : `Barrio ${p.name}${choroplethValueText(feature.id, p.district)}`;
     tip.setLngLat(event.lngLat).setText(text).addTo(map);
   });
   map.getCanvas().addEventListener('mouseleave', () => tip.remove());
