@@ -155,5 +155,6 @@ async def tiles_lifespan(app: FastAPI):
         await pool.close()
 
 
-def get_tiles(request: Request) -> TileService:
+async def get_tiles(request: Request) -> TileService:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a costly hop on the hottest path
     return request.app.state.tiles
