@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import psycopg
 import pytest
-from psycopg import sql
+from psycopg import sql as pgsql
 
 from gis.cluster import PrivateCluster
 from gis.config import get_settings
@@ -47,16 +48,17 @@ def admin_url() -> str:
 def create_database(admin: str, template: str | None = None) -> str:
     name = f"monitor_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        query = pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name))
         if template:
-            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            query = pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                pgsql.Identifier(name), pgsql.Identifier(template))
         conn.execute(query)
     return name
 
 
 def drop_database(admin: str, name: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -73,10 +75,10 @@ def empty_db(admin_url) -> Iterator[str]:
 def _loaded_databases(admin_url) -> Iterator[tuple[str, str]]:
     """(shared, pristine): two identical loaded databases. Nobody connects to the pristine one, so it can
     serve as the template of `fresh_db` while tests and servers hold connections to the shared one."""
+    from data.districts.loader import load_geography
     from data.districts.sites import load_sites
     from gis.demo import load_demo
-
-    from data.districts.loader import load_geography
+    from gis.index.compute import run as index_run
 
     shared = create_database(admin_url)
     url = _with_dbname(admin_url, shared)
@@ -85,6 +87,7 @@ def _loaded_databases(admin_url) -> Iterator[tuple[str, str]]:
     load_geography(url, data_dir)
     load_sites(url, data_dir)
     load_demo(url, DEMO_SEED, 300)
+    index_run(url, trigger="tests")  # servers then start with a run instead of computing one each
     pristine = create_database(admin_url, template=shared)
     yield shared, pristine
     drop_database(admin_url, shared)
@@ -170,3 +173,19 @@ def artifacts_dir():
     path = os.path.join(os.path.dirname(__file__), "artifacts")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def http(live_server):
+    """An HTTP client on the live server."""
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sql(template_db):
+    """Rows from the template database, to compare the API's answers with the same selection made in SQL."""
+    with psycopg.connect(template_db, autocommit=True) as conn:
+        def run(query: str, params=None) -> list[tuple]:
+            return conn.execute(query, params).fetchall()
+        yield run

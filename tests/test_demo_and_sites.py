@@ -37,9 +37,10 @@ def test_demo_covers_every_kind_modality_scope_promoter_and_status(template_db):
 
 def test_reloading_demo_and_sites_changes_nothing(fresh_db):
     def snapshot(conn):
+        digest = "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM monitor.{} t"
         return (conn.execute("SELECT count(*) FROM monitor.history").fetchone()[0],
-                conn.execute("SELECT md5(string_agg(i::text, '|' ORDER BY id)) FROM monitor.instances i").fetchone()[0],
-                conn.execute("SELECT md5(string_agg(a::text, '|' ORDER BY id)) FROM monitor.activities a").fetchone()[0])
+                conn.execute(digest.format("instances")).fetchone()[0],
+                conn.execute(digest.format("activities")).fetchone()[0])
 
     with psycopg.connect(fresh_db) as conn:
         anchor = conn.execute("SELECT max(updated_at)::date FROM monitor.instances WHERE is_demo").fetchone()[0]

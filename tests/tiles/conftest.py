@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
-import psycopg
 import pytest
-
-
-@pytest.fixture(scope="module")
-def http(live_server):
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def sql(template_db):
-    with psycopg.connect(template_db, autocommit=True) as conn:
-        def run(query: str, params=None) -> list[tuple]:
-            return conn.execute(query, params).fetchall()
-        yield run
 
 
 @pytest.fixture(scope="module")
