@@ -37,7 +37,7 @@ def test_population_is_conserved_on_the_real_grid(template_db, resolution):
 
 def test_a_run_is_stored_with_its_parameters_population_method_and_counts(indexed_db, query):
     (run_row,) = query(indexed_db, "SELECT method_version, parameters, population_method, input_counts, path "
-                                   "FROM monitor.index_runs")
+                                   "FROM monitor.index_runs ORDER BY id DESC LIMIT 1")
     version, parameters, population_method, counts, path = run_row
     assert version == "1" and path == "full"
     assert parameters["h3_resolution"] == 9 and parameters["circuity_factor"] == 1.25
