@@ -23,7 +23,9 @@ DENSE_CELL = 64  # extent units: a tile above the feature cap clusters points ab
 MAX_FEATURES = 4096  # hard cap per layer per tile (safety net: with ~14 properties this stays under 500 KB)
 WORLD = 40075016.685578488  # Web Mercator width in metres
 ORIGIN = WORLD / 2  # grid origin: the top-left corner of tile 0/0/0 is (-ORIGIN, ORIGIN)
-CLUSTER_ID_BASE = 1 << 62  # cluster feature ids live above any row id
+# Cluster feature ids live above any row id, and below 2^53 so that JavaScript numbers (MapLibre) keep them
+# apart: the cell index stays under 2^52 for dense grids up to z19.
+CLUSTER_ID_BASE = 1 << 52
 
 
 def pixel_size(z: int) -> float:

@@ -125,5 +125,7 @@ def test_clusters_at_low_zoom_add_up_to_the_true_counts(http, sql, rosario_bound
             assert any(truth[cell] == count for cell in _cells(*feature["geometry"]["coordinates"])), (z, x, y)
             counted += count
             clusters += count > 1
+            # Feature ids must survive JavaScript numbers (MapLibre's feature state keys on them).
+            assert feature["id"] < 2**53
     assert counted == len(rows)
     assert clusters > 0  # clustering really happened at this zoom

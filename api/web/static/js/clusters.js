@@ -8,7 +8,7 @@ export function showClusterCounts(map, maplibregl, clusterLayers) {
     const seen = new Set();
     for (const feature of map.queryRenderedFeatures({ layers: clusterLayers })) {
       const count = feature.properties.point_count;
-      // Keyed by place, not by feature id: cluster ids lie above 2^62, beyond what a JS number tells apart.
+      // Keyed by place: the same cluster comes back in every tile that draws it, with one position.
       const [lng, lat] = feature.geometry.coordinates;
       const key = `${zoom}/${lng.toFixed(6)},${lat.toFixed(6)}`;
       if (!(count > 1) || seen.has(key)) continue;
