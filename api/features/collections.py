@@ -11,6 +11,7 @@ from api.database import get_pool
 from api.errors import Problem
 from api.features import counts
 from api.features.http import GEOJSON, HTML, JSON, base_url, get_and_head, link, send
+from api.tiles_ogc import collection_tile_links
 from layers.catalogue import LAYERS, get_layer
 from layers.features_sql import CRS84, SUPPORTED_CRS, extent_sql
 from layers.layer import Layer
@@ -68,6 +69,7 @@ async def collection_document(request: Request, pool: AsyncConnectionPool, layer
             link(f"{root}/items?f=html", "items", HTML, "Features as HTML"),
             link(f"{root}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", "Queryables"),
+            *collection_tile_links(base_url(request), layer.id),
         ],
         **({"attribution": layer.attribution} if layer.attribution else {}),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.features.http import GEOJSON, HTML, JSON, OPENAPI, base_url, get_and_head, link, send
+from api.tiles_ogc import TILES_CONFORMANCE
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -21,6 +22,7 @@ CONFORMANCE: tuple[str, ...] = (
                                     "basic-spatial-functions-plus", "spatial-functions", "array-functions",
                                     "property-property")),
     *(FEATURES.format(part=4, name=n) for n in ("create-replace-delete", "update", "features")),
+    *TILES_CONFORMANCE,  # OGC API - Tiles, served by api/tiles_ogc.py and tested in tests/tiles/
 )
 
 

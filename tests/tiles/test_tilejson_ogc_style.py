@@ -95,3 +95,14 @@ def test_the_style_draws_every_layer_from_the_monitor_source_offline(http, live_
     # The style's source resolves to a TileJSON whose layers are exactly the style's source layers.
     tilejson = http.get(style["sources"]["monitor"]["url"].replace(live_server.url, "")).json()
     assert {v["id"] for v in tilejson["vector_layers"]} == drawn
+
+
+def test_feature_api_points_clients_to_the_tiles(http):
+    """Conformance lists OGC API - Tiles, and each collection links to tilesets that answer."""
+    conforms = http.get("/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt" in conforms
+    for collection in http.get("/collections").json()["collections"]:
+        tilesets = [link["href"] for link in collection["links"]
+                    if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"]
+        assert len(tilesets) == 1
+        assert http.get(tilesets[0]).status_code == 200
