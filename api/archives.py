@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
 from api.errors import Problem
+from api.routing import get_and_head
 from api.tiles import public_base
 from api.tiles_http import CORS, etag_matches, preflight
 from gis.config import ROOT
@@ -25,7 +26,7 @@ def archives_dir(request: Request) -> Path:
     return Path(getattr(request.app.state.settings, "archives_dir", None) or ROOT / "archives")
 
 
-@router.api_route("/archives", methods=["GET", "HEAD"], summary="PMTiles archives offered")
+@get_and_head(router, "/archives", summary="PMTiles archives offered")
 async def list_archives(request: Request):
     folder, base = archives_dir(request), public_base(request)
     files = sorted(p for p in folder.glob("*.pmtiles") if NAME.match(p.name)) if folder.is_dir() else []
@@ -33,8 +34,8 @@ async def list_archives(request: Request):
                           "type": PMTILES} for p in files]}
 
 
-@router.api_route("/archives/{name}", methods=["GET", "HEAD"], summary="One archive, with HTTP Range support",
-                  response_class=Response, responses={200: {"content": {PMTILES: {}}}, 206: {"content": {PMTILES: {}}}})
+@get_and_head(router, "/archives/{name}", summary="One archive, with HTTP Range support",
+              response_class=Response, responses={200: {"content": {PMTILES: {}}}, 206: {"content": {PMTILES: {}}}})
 async def archive(request: Request, name: str):
     path = archives_dir(request) / name
     if not NAME.match(name) or not path.is_file():

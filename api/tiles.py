@@ -10,6 +10,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.errors import Problem
+from api.routing import get_and_head
 from api.tiles_http import check_tile, json_response, preflight, tile_response
 from api.tiles_service import TileService, get_tiles
 from layers.catalogue import LAYERS, get_layer
@@ -65,20 +66,20 @@ async def serve_tile(request: Request, tiles: TileService, layers: Sequence[Laye
     return tile_response(request, tile, max_age(layers), cached)
 
 
-@router.api_route("/tiles.json", methods=["GET", "HEAD"], summary="TileJSON 3.0 of all layers in one tile")
+@get_and_head(router, "/tiles.json", summary="TileJSON 3.0 of all layers in one tile")
 async def all_layers_tilejson(request: Request, tiles: TileService = Depends(get_tiles)) -> Response:
     doc = await tilejson(tiles, LAYERS, f"{public_base(request)}/tiles/{{z}}/{{x}}/{{y}}.mvt", "monitor",
                          "Citizen Participation Monitor of Rosario: every public layer")
     return json_response(json.dumps(doc).encode(), request, max_age(LAYERS))
 
 
-@router.api_route("/tiles/{z}/{x}/{y}.mvt", methods=["GET", "HEAD"], summary="One tile holding every public layer",
-                  response_class=Response, responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}})
+@get_and_head(router, "/tiles/{z}/{x}/{y}.mvt", summary="One tile holding every public layer",
+              response_class=Response, responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}})
 async def all_layers_tile(request: Request, z: int, x: int, y: int, tiles: TileService = Depends(get_tiles)):
     return await serve_tile(request, tiles, LAYERS, z, x, y)
 
 
-@router.api_route("/tiles/{layer_id}.json", methods=["GET", "HEAD"], summary="TileJSON 3.0 of one layer")
+@get_and_head(router, "/tiles/{layer_id}.json", summary="TileJSON 3.0 of one layer")
 async def layer_tilejson(request: Request, layer_id: str, tiles: TileService = Depends(get_tiles)) -> Response:
     layer = layer_or_404(layer_id)
     doc = await tilejson(tiles, [layer], f"{public_base(request)}/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.mvt",
@@ -86,8 +87,8 @@ async def layer_tilejson(request: Request, layer_id: str, tiles: TileService = D
     return json_response(json.dumps(doc).encode(), request, layer.cache_seconds)
 
 
-@router.api_route("/tiles/{layer_id}/{z}/{x}/{y}.mvt", methods=["GET", "HEAD"], summary="One tile of one layer",
-                  response_class=Response, responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}})
+@get_and_head(router, "/tiles/{layer_id}/{z}/{x}/{y}.mvt", summary="One tile of one layer",
+              response_class=Response, responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}})
 async def layer_tile(request: Request, layer_id: str, z: int, x: int, y: int, tiles: TileService = Depends(get_tiles)):
     return await serve_tile(request, tiles, [layer_or_404(layer_id)], z, x, y)
 

@@ -10,6 +10,7 @@ import morecantile
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.errors import Problem
+from api.routing import get_and_head
 from api.tiles import layer_or_404, public_base, serve_tile, vector_layer
 from api.tiles_http import MVT, json_response, preflight
 from api.tiles_service import TileService, get_tiles
@@ -56,7 +57,7 @@ def _limits(bounds: list[float], minzoom: int, maxzoom: int) -> list[dict]:
     return limits
 
 
-@router.api_route("/tileMatrixSets", methods=["GET", "HEAD"], summary="Tile matrix sets offered")
+@get_and_head(router, "/tileMatrixSets", summary="Tile matrix sets offered")
 async def tile_matrix_sets(request: Request) -> Response:
     base = public_base(request)
     doc = {"tileMatrixSets": [{"id": TMS_ID, "title": TMS.title, "uri": TMS_URI, "links": [
@@ -64,14 +65,13 @@ async def tile_matrix_sets(request: Request) -> Response:
     return json_response(json.dumps(doc).encode(), request, 86400)
 
 
-@router.api_route("/tileMatrixSets/{tms_id}", methods=["GET", "HEAD"], summary="A tile matrix set definition")
+@get_and_head(router, "/tileMatrixSets/{tms_id}", summary="A tile matrix set definition")
 async def tile_matrix_set(request: Request, tms_id: str) -> Response:
     _check_tms(tms_id)
     return json_response(TMS.model_dump_json(exclude_none=True, by_alias=True).encode(), request, 86400)
 
 
-@router.api_route("/collections/{collection_id}/tiles", methods=["GET", "HEAD"],
-                  summary="Vector tilesets of a collection")
+@get_and_head(router, "/collections/{collection_id}/tiles", summary="Vector tilesets of a collection")
 async def collection_tilesets(request: Request, collection_id: str) -> Response:
     layer = layer_or_404(collection_id)
     base = public_base(request)
@@ -84,7 +84,7 @@ async def collection_tilesets(request: Request, collection_id: str) -> Response:
     return json_response(json.dumps(doc).encode(), request, layer.cache_seconds)
 
 
-@router.api_route("/collections/{collection_id}/tiles/{tms_id}", methods=["GET", "HEAD"], summary="Tileset metadata")
+@get_and_head(router, "/collections/{collection_id}/tiles/{tms_id}", summary="Tileset metadata")
 async def collection_tileset(request: Request, collection_id: str, tms_id: str,
                              tiles: TileService = Depends(get_tiles)) -> Response:
     layer = layer_or_404(collection_id)
@@ -121,9 +121,9 @@ async def collection_tileset(request: Request, collection_id: str, tms_id: str,
     return json_response(json.dumps(doc).encode(), request, layer.cache_seconds)
 
 
-@router.api_route("/collections/{collection_id}/tiles/{tms_id}/{z}/{y}/{x}", methods=["GET", "HEAD"],
-                  summary="A vector tile of a collection (row = y, column = x)", response_class=Response,
-                  responses={200: {"content": {MVT: {}}}})
+@get_and_head(router, "/collections/{collection_id}/tiles/{tms_id}/{z}/{y}/{x}",
+              summary="A vector tile of a collection (row = y, column = x)", response_class=Response,
+              responses={200: {"content": {MVT: {}}}})
 async def collection_tile(request: Request, collection_id: str, tms_id: str, z: int, y: int, x: int,
                           tiles: TileService = Depends(get_tiles)):
     layer = layer_or_404(collection_id)

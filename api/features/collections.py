@@ -10,7 +10,8 @@ from psycopg_pool import AsyncConnectionPool
 from api.database import get_pool
 from api.errors import Problem
 from api.features import counts
-from api.features.http import GEOJSON, HTML, JSON, base_url, get_and_head, link, send
+from api.features.http import GEOJSON, HTML, JSON, base_url, link, send
+from api.routing import get_and_head
 from api.tiles_ogc import collection_tile_links
 from layers.catalogue import LAYERS, get_layer
 from layers.features_sql import CRS84, SUPPORTED_CRS, extent_sql

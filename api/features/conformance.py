@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.features.http import GEOJSON, HTML, JSON, OPENAPI, base_url, get_and_head, link, send
+from api.features.http import GEOJSON, HTML, JSON, OPENAPI, base_url, link, send
+from api.routing import get_and_head
 from api.tiles_ogc import TILES_CONFORMANCE
 
 router = APIRouter(tags=["OGC API - Features"])

@@ -83,12 +83,3 @@ def send(request: Request, document: dict, title: str, media_type: str = JSON, c
     if wants_html(request):
         return respond(request, render(document, title), HTML, cache_seconds, headers=headers)
     return respond(request, document, media_type, cache_seconds, headers=headers, etag=etag)
-
-
-def get_and_head(router, path: str, **kwargs):
-    """Registers a GET route and the same handler for HEAD (kept out of the OpenAPI operation ids)."""
-    def register(handler):
-        router.add_api_route(path, handler, methods=["GET"], **kwargs)
-        router.add_api_route(path, handler, methods=["HEAD"], include_in_schema=False, **kwargs)
-        return handler
-    return register

@@ -14,8 +14,9 @@ from api.errors import Problem
 from api.features import counts
 from api.features.collections import layer_or_404
 from api.features.html import render
-from api.features.http import GEOJSON, HTML, JSON, base_url, get_and_head, link, respond, wants_html
+from api.features.http import GEOJSON, HTML, JSON, base_url, link, respond, wants_html
 from api.features.params import DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
+from api.routing import get_and_head
 from layers.features_sql import ItemsQuery, QueryError, count_sql, crs_by_uri, item_sql, items_sql
 from layers.layer import Layer
 

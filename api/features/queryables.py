@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.features.collections import layer_or_404
-from api.features.http import base_url, get_and_head, send
+from api.features.http import base_url, send
+from api.routing import get_and_head
 from layers.layer import Layer, Property
 
 router = APIRouter(tags=["OGC API - Features"])
