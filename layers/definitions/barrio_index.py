@@ -2,6 +2,10 @@ from layers.layer import Layer, Property
 
 PILLAR_NOTE = "0–1 (0 worst, 1 best)"
 
+# The composite index (0–100) from red to green; the district layer shares it so both maps read alike.
+COMPOSITE_COLOURS = ["interpolate", ["linear"], ["coalesce", ["get", "composite"], 0],
+                     0, "#d7191c", 40, "#fdae61", 60, "#ffffbf", 80, "#a6d96a", 100, "#1a9641"]
+
 LAYER = Layer(
     id="barrio_index",
     title="Índice de Participación Ciudadana por barrio",
@@ -59,8 +63,7 @@ LAYER = Layer(
             "type": "fill",
             "layout": {"visibility": "none"},
             "paint": {
-                "fill-color": ["interpolate", ["linear"], ["coalesce", ["get", "composite"], 0],
-                               0, "#d7191c", 40, "#fdae61", 60, "#ffffbf", 80, "#a6d96a", 100, "#1a9641"],
+                "fill-color": COMPOSITE_COLOURS,
                 "fill-opacity": 0.65,
             },
         },

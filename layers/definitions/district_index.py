@@ -1,3 +1,4 @@
+from layers.definitions.barrio_index import COMPOSITE_COLOURS
 from layers.layer import Layer, Property
 
 LAYER = Layer(
@@ -41,8 +42,7 @@ LAYER = Layer(
             "type": "fill",
             "layout": {"visibility": "none"},
             "paint": {
-                "fill-color": ["interpolate", ["linear"], ["coalesce", ["get", "composite"], 0],
-                               0, "#d7191c", 40, "#fdae61", 60, "#ffffbf", 80, "#a6d96a", 100, "#1a9641"],
+                "fill-color": COMPOSITE_COLOURS,
                 "fill-opacity": 0.5,
             },
         },

@@ -6,27 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from web_helpers import wait_idle
+from web_helpers import FREE_PIXEL_IN_BARRIO, wait_idle
 
 pytestmark = pytest.mark.browser
 
-PIXEL_FREE_OF_INSTANCES = """(barrioId) => {
-    const map = window.monitorMap;
-    const style = map.getStyle().layers;
-    const barrios = style.filter((l) => l['source-layer'] === 'barrios' && l.type === 'fill').map((l) => l.id);
-    const points = style.filter((l) => l['source-layer'] === 'instances' && !l.id.startsWith('web-')).map((l) => l.id);
-    const { width, height } = map.getCanvas().getBoundingClientRect();
-    for (let y = 40; y < height - 40; y += 12) {
-        for (let x = 40; x < width - 40; x += 12) {
-            const hit = map.queryRenderedFeatures([x, y], { layers: barrios })[0];
-            if (!hit || hit.id !== barrioId) continue;
-            if (map.queryRenderedFeatures([[x - 10, y - 10], [x + 10, y + 10]], { layers: points }).length) continue;
-            const box = map.getCanvas().getBoundingClientRect();
-            return [box.left + x, box.top + y];
-        }
-    }
-    return null;
-}"""
 
 RENDERED_LAYER = """(id) => window.monitorMap.queryRenderedFeatures({ layers: [id] })
     .map((f) => ({ id: f.id, ...f.properties }))"""
@@ -44,7 +27,7 @@ def test_click_on_a_barrio_opens_its_profile_with_the_apis_values(map_page, http
     page.evaluate("(b) => window.monitorMap.fitBounds([[b.a, b.b], [b.c, b.d]], { animate: false, padding: 40 })",
                   bbox)
     wait_idle(page)
-    x, y = page.evaluate(PIXEL_FREE_OF_INSTANCES, barrio["id"])
+    x, y = page.evaluate(FREE_PIXEL_IN_BARRIO, barrio["id"])
     page.mouse.click(x, y)
     profile = page.locator(f"#detail [data-barrio-id='{barrio['id']}']")
     profile.locator(".pillars").wait_for()

@@ -83,3 +83,23 @@ def serve_app(app) -> tuple[str, callable]:
         thread.join(timeout=10)
 
     return f"http://127.0.0.1:{port}", stop
+
+
+# A pixel inside the barrio with no instance drawn within 10 px, so a click there can only mean the barrio.
+FREE_PIXEL_IN_BARRIO = """(barrioId) => {
+    const map = window.monitorMap;
+    const style = map.getStyle().layers;
+    const barrios = style.filter((l) => l['source-layer'] === 'barrios' && l.type === 'fill').map((l) => l.id);
+    const points = style.filter((l) => l['source-layer'] === 'instances' && !l.id.startsWith('web-')).map((l) => l.id);
+    const { width, height } = map.getCanvas().getBoundingClientRect();
+    for (let y = 40; y < height - 40; y += 12) {
+        for (let x = 40; x < width - 40; x += 12) {
+            const hit = map.queryRenderedFeatures([x, y], { layers: barrios })[0];
+            if (!hit || hit.id !== barrioId) continue;
+            if (map.queryRenderedFeatures([[x - 10, y - 10], [x + 10, y + 10]], { layers: points }).length) continue;
+            const box = map.getCanvas().getBoundingClientRect();
+            return [box.left + x, box.top + y];
+        }
+    }
+    return null;
+}"""
