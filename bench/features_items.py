@@ -23,7 +23,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPG = ROOT / "bench" / ".venv-tipg" / "bin"
@@ -36,7 +35,7 @@ COLLECTION = "activities"  # the largest published view: one page of 1,000 featu
 
 
 def bench_database() -> str:
-    from gis.cluster import PrivateCluster
+    from gis.cluster import PrivateCluster, ensure_database
     from gis.config import get_settings
     from gis.db import migrate
 
@@ -45,10 +44,7 @@ def bench_database() -> str:
     if not settings.database_url:
         PrivateCluster(settings).start()
     url = urlunsplit(urlsplit(admin)._replace(path="/" + DB_NAME))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+    ensure_database(admin, DB_NAME)
     migrate(url)
     with psycopg.connect(url) as conn:
         activities = conn.execute("SELECT count(*) FROM published.activities").fetchone()[0]

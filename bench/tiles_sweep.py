@@ -56,14 +56,12 @@ def admin_url() -> str:
 
 def database(name: str, fill) -> str:
     """Database `name` on the bench server, created, migrated and filled by `fill(url)` if it does not exist."""
+    from gis.cluster import ensure_database
     from gis.db import migrate
 
     admin = admin_url()
     url = urlunsplit(urlsplit(admin)._replace(path="/" + name))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    ensure_database(admin, name)
     migrate(url)
     with psycopg.connect(url) as conn:
         loaded = conn.execute("SELECT count(*) FROM published.instances").fetchone()[0]
