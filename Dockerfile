@@ -12,6 +12,7 @@ COPY gis gis
 COPY api api
 COPY layers layers
 COPY data data
+COPY cli cli
 RUN pip install --no-cache-dir .
 COPY --from=web /app/node_modules node_modules
 RUN useradd --system monitor

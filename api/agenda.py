@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
 from api.errors import Problem
+from api.http import base_url, respond
 from layers.catalogue import get_layer
 
 router = APIRouter(tags=["agenda"])
@@ -97,11 +98,6 @@ async def fetch_activities(pool: AsyncConnectionPool, filters: AgendaFilter, sin
         return await cur.fetchall()
 
 
-def public_base(request: Request) -> str:
-    configured = request.app.state.settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
-
-
 def activity_json(row: dict, base: str) -> dict:
     local = ZoneInfo(row["timezone"] or CITY_TZ)
     return {
@@ -119,7 +115,7 @@ def activity_json(row: dict, base: str) -> dict:
 @router.get("/agenda", summary="Upcoming activities (JSON), filterable by barrio, district, kind and instance")
 async def agenda(request: Request, filters: AgendaFilter = Depends(agenda_filter),
                  pool: AsyncConnectionPool = Depends(get_pool)):
-    base = public_base(request)
+    base = base_url(request)
     rows = await fetch_activities(pool, filters, datetime.now(UTC))
     query = filters.query_string()
     return {
@@ -189,9 +185,9 @@ async def calendar_response(request: Request, pool: AsyncConnectionPool, filters
     if "limit" not in request.query_params:  # a feed holds the whole horizon, not the first page
         filters.limit = 1000
     rows = await fetch_activities(pool, filters, datetime.now(UTC) - timedelta(days=FEED_PAST_DAYS))
-    body = build_calendar(rows, name, public_base(request))
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={
-        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "public, max-age=300"})
+    body = build_calendar(rows, name, base_url(request))
+    return respond(request, body, "text/calendar; charset=utf-8", 300,
+                   headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @router.get("/agenda.ics", summary="iCalendar feed of the agenda (same filters as /agenda)",

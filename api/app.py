@@ -6,7 +6,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.database import open_pool
+from api.database import open_pool, open_write_pool
 from api.errors import install_error_handlers
 from api.routers import LIFESPAN_HOOKS, ROUTERS
 from gis.cluster import database_url
@@ -20,12 +20,15 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     async def lifespan(app: FastAPI):
         app.state.pool = open_pool(url or database_url(settings), settings)
         await app.state.pool.open(wait=True, timeout=30)
+        app.state.write_pool = open_write_pool(app.state.pool.conninfo, settings)
+        app.state.write_pool.open(wait=True, timeout=30)
         try:
             async with AsyncExitStack() as stack:
                 for hook in LIFESPAN_HOOKS:
                     await stack.enter_async_context(hook(app))
                 yield
         finally:
+            app.state.write_pool.close()
             await app.state.pool.close()
 
     app = FastAPI(

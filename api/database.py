@@ -1,19 +1,45 @@
-"""The connection pool the routers share, opened and closed with the application."""
+"""The connection pools the routers share, opened and closed with the application.
+
+Reads go through the async pool. Writes run the synchronous edit engine (gis/edits.py, shared with the importer)
+in a worker thread, on a synchronous pool with the same server and session settings (statement timeout, time
+zone): no request opens a connection of its own.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
-from psycopg_pool import AsyncConnectionPool
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from fastapi import FastAPI, Request
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from gis.config import Settings
 
 
-def open_pool(url: str, settings: Settings) -> AsyncConnectionPool:
+def session_options(settings: Settings) -> str:
     # Every connection gets the statement timeout: no request can hold the database for long.
-    options = f"-c statement_timeout={settings.statement_timeout_ms} -c timezone=America/Argentina/Cordoba"
+    return f"-c statement_timeout={settings.statement_timeout_ms} -c timezone=America/Argentina/Cordoba"
+
+
+def open_pool(url: str, settings: Settings) -> AsyncConnectionPool:
     return AsyncConnectionPool(url, min_size=2, max_size=settings.pool_size, open=False,
-                               kwargs={"options": options, "autocommit": True})
+                               kwargs={"options": session_options(settings), "autocommit": True})
+
+
+def open_write_pool(url: str, settings: Settings) -> ConnectionPool:
+    return ConnectionPool(url, min_size=1, max_size=max(2, settings.pool_size // 2), open=False, name="writes",
+                          kwargs={"options": session_options(settings)})
 
 
 def get_pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool
+
+
+@contextmanager
+def write_transaction(app: FastAPI, actor: str) -> Iterator[psycopg.Connection]:
+    """One transaction on the write pool: committed when the block ends, rolled back on any error. `actor`
+    is what the history triggers record as who made the change."""
+    with app.state.write_pool.connection() as conn, conn.transaction():
+        conn.execute("SELECT set_config('monitor.actor', %s, true)", (actor,))
+        yield conn

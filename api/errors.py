@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gis.edits import NotFound, StaleVersion
+from gis.registry import RegistryError
+from layers.features_sql import QueryError
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("monitor.api")
@@ -43,6 +48,40 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
         return problem_response(400, "Invalid request", detail, errors=errors)
+
+    # The core's refusals, whichever router they come from: raised once, turned into a problem here.
+    @app.exception_handler(QueryError)
+    async def _query(_: Request, exc: QueryError):
+        return problem_response(400, exc.title, exc.detail)
+
+    @app.exception_handler(RegistryError)
+    async def _registry(_: Request, exc: RegistryError):
+        field = {"field": exc.field} if exc.field else {}
+        if exc.conflict:
+            return problem_response(409, "Conflict", exc.message, **field)
+        return problem_response(400, "Invalid feature", exc.message, **field)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound):
+        return problem_response(404, "Not Found", str(exc))
+
+    @app.exception_handler(StaleVersion)
+    async def _stale(_: Request, exc: StaleVersion):
+        return problem_response(412, "Precondition Failed", f"the feature changed meanwhile (now version "
+                                f"{exc.current}); GET it again and reapply your change")
+
+    @app.exception_handler(psycopg.errors.DataError)
+    async def _bad_value(_: Request, exc: psycopg.errors.DataError):
+        return problem_response(400, "Invalid value", str(exc).splitlines()[0][:300])
+
+    @app.exception_handler(psycopg.errors.InvalidParameterValue)
+    async def _bad_parameter(_: Request, exc: psycopg.errors.InvalidParameterValue):
+        return problem_response(400, "Invalid value", str(exc).splitlines()[0][:300])
+
+    @app.exception_handler(psycopg.errors.QueryCanceled)
+    async def _too_slow(_: Request, exc: psycopg.errors.QueryCanceled):
+        return problem_response(503, "Query too slow", "the query exceeded the statement timeout; narrow it",
+                                {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):

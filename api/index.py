@@ -1,17 +1,12 @@
 """The Citizen Participation Index over HTTP: the latest run, barrios, districts, runs, gaps, methodology.
 
-Reads only the `published` views of gis/migrations/sql/0003_index.sql. JSON by default; GeoJSON and CSV with
-`?f=geojson|csv` or the Accept header. The recompute listener (gis/index/recompute.py) starts with the app.
+Barrios, districts and gaps are selections over the catalogue's index layers (`barrio_index`,
+`district_index`, layers/definitions/), built by the same SQL builder as the feature API's items
+(layers/features_sql.py), so the columns are the layers' properties and a new property appears everywhere at
+once. JSON by default; GeoJSON and CSV with `?f=geojson|csv` or the Accept header.
 """
 
 from __future__ import annotations
-
-import asyncio
-import contextlib
-import csv
-import io
-import json
-import logging
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -20,86 +15,53 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
 from api.errors import Problem
-from api.features.http import GEOJSON, JSON, base_url, respond
+from api.formats import rows_csv
+from api.http import CSV, GEOJSON, JSON, MARKDOWN, base_url, output_format, respond
 from gis.index.methodology import render
 from gis.index.parameters import load_parameters, parameters_from_record
-from gis.index.recompute import Recomputer
+from layers.catalogue import CATALOGUE
+from layers.features_sql import ItemsQuery, records_sql
+from layers.layer import Layer
 
 router = APIRouter(tags=["index"])
-log = logging.getLogger("monitor.index")
 
-CSV = "text/csv; charset=utf-8"
-MARKDOWN = "text/markdown; charset=utf-8"
-FORMATS = {"json": JSON, "geojson": GEOJSON, "csv": CSV}
 CACHE_SECONDS = 30
+TABLE_FORMATS = ("json", "geojson", "csv")
+BARRIOS, DISTRICTS = CATALOGUE["barrio_index"], CATALOGUE["district_index"]
 
 RUN_COLUMNS = ("id, computed_at, method_version, parameters, population_method, input_counts, trigger, path, "
                "changed_instance_id, duration_ms, summary")
-BARRIO_COLUMNS = (
-    "id, barrio_id, name, district, run_id, population, coverage, accessibility, quality, diversity, satisfaction, "
-    "composite, rank, rank_median, rank_p05, rank_p95, uncovered_population, mean_nearest_m, e2sfca, imputed, "
-    "satisfaction_imputed, satisfaction_source, satisfaction_responses, satisfaction_score, offer_count, "
-    "in_person_count, follow_through, effective_themes, effective_kinds, state_share, cso_share, mixed_share")
-DISTRICT_COLUMNS = (
-    "id, code, name, run_id, barrios, population, coverage, accessibility, quality, diversity, satisfaction, "
-    "composite, rank, rank_median, rank_p05, rank_p95, uncovered_population, mean_nearest_m, e2sfca, imputed, "
-    "satisfaction_imputed_barrios")
 OFFER_COLUMNS = ("instance_id, name, kind, kind_label, promoter, modality, scope, themes, venue_barrio, is_demo, "
                  "distance_m, by_scope, by_proximity, standards_met, standards_total")
-GAPS_ORDER = "uncovered_population DESC, composite ASC NULLS FIRST, barrio_id"
+# Gaps: most residents without a nearby in-person instance first, then the lowest index.
+GAPS_ORDER = [("uncovered_population", True), ("composite", False)]
 
 
-# ---------------------------------------------------------------- formats
-def output_format(request: Request, f: str | None, allowed: tuple[str, ...] = ("json", "geojson", "csv")) -> str:
-    if f is not None:
-        if f not in allowed:
-            raise Problem(400, "Invalid f", f"f is one of: {', '.join(allowed)}")
-        return f
-    accept = request.headers.get("accept", "")
-    for name in allowed:
-        if name != "json" and FORMATS[name].split(";")[0] in accept:
-            return name
-    return "json"
-
-
-def csv_body(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
-    return out.getvalue().encode()
-
-
-def feature_collection(rows: list[dict], **extra) -> dict:
-    return {"type": "FeatureCollection", **extra, "features": [feature(r) for r in rows]}
-
-
-def feature(row: dict) -> dict:
-    row = dict(row)
-    geometry = json.loads(row.pop("geometry")) if row.get("geometry") else None
-    return {"type": "Feature", "id": row.get("id"), "geometry": geometry, "properties": row}
-
-
-def send(request: Request, fmt: str, rows: list[dict], document: dict | None = None,
-         filename: str = "index") -> Response:
-    """JSON: `document` (or the rows); GeoJSON: the rows as features; CSV: the rows."""
-    if fmt == "csv":
-        plain = [{k: v for k, v in r.items() if k != "geometry"} for r in rows]
-        return respond(request, csv_body(plain), CSV, CACHE_SECONDS,
-                       headers={"Content-Disposition": f'inline; filename="{filename}.csv"'})
-    if fmt == "geojson":
-        return respond(request, feature_collection(rows), GEOJSON, CACHE_SECONDS)
-    return respond(request, document if document is not None else rows, JSON, CACHE_SECONDS)
-
-
-# ---------------------------------------------------------------- queries
-async def fetch(pool: AsyncConnectionPool, query: str, params: tuple = ()) -> list[dict]:
+# ---------------------------------------------------------------- selections and answers
+async def fetch(pool: AsyncConnectionPool, query, params: tuple | list = ()) -> list[dict]:
     async with pool.connection() as conn:
         cur = conn.cursor(row_factory=dict_row)
         await cur.execute(query, params)
         return await cur.fetchall()
+
+
+async def select(pool: AsyncConnectionPool, layer: Layer, query: ItemsQuery, geometry: bool) -> list[dict]:
+    statement, params = records_sql(layer, query, geometry)
+    async with pool.connection() as conn:
+        return (await (await conn.execute(statement, params)).fetchone())[0]
+
+
+def send(request: Request, fmt: str, rows: list[dict], document: dict, filename: str) -> Response:
+    """JSON: `document`; GeoJSON: the rows as features; CSV: the rows without their geometry."""
+    if fmt == "csv":
+        plain = [{k: v for k, v in r.items() if k != "geometry"} for r in rows]
+        return respond(request, rows_csv(plain), CSV, CACHE_SECONDS,
+                       headers={"Content-Disposition": f'inline; filename="{filename}.csv"'})
+    if fmt == "geojson":
+        features = [{"type": "Feature", "id": r["id"], "geometry": r.get("geometry"),
+                     "properties": {k: v for k, v in r.items() if k != "geometry"}} for r in rows]
+        return respond(request, {"type": "FeatureCollection", "features": features}, GEOJSON, CACHE_SECONDS)
+    return respond(request, document, JSON, CACHE_SECONDS)
 
 
 async def latest_run(pool: AsyncConnectionPool) -> dict:
@@ -108,10 +70,6 @@ async def latest_run(pool: AsyncConnectionPool) -> dict:
         raise Problem(404, "No index run yet", "the index is computed a few seconds after start-up, or with "
                       "`monitor compute`", headers={"Retry-After": "5"})
     return rows[0]
-
-
-def geometry_column(fmt: str) -> str:
-    return ", ST_AsGeoJSON(geom, 6) AS geometry" if fmt == "geojson" else ""
 
 
 def run_document(run: dict) -> dict:
@@ -125,7 +83,7 @@ def run_document(run: dict) -> dict:
 @router.get("/index", summary="The latest index run: parameters, population method, input counts, city summary")
 async def index(request: Request, pool: AsyncConnectionPool = Depends(get_pool),
                 f: str | None = Query(None, description="json")):
-    output_format(request, f, ("json",))
+    output_format(request, ("json",))
     run = await latest_run(pool)
     root = base_url(request)
     links = [{"href": f"{root}{path}", "rel": rel, "type": kind} for path, rel, kind in (
@@ -133,17 +91,17 @@ async def index(request: Request, pool: AsyncConnectionPool = Depends(get_pool),
         ("/index/runs", "runs", JSON), ("/index/methodology", "describedby", MARKDOWN),
         ("/collections/barrio_index", "collection", JSON), ("/collections/hexagons", "collection", JSON),
         ("/collections/district_index", "collection", JSON))]
-    return send(request, "json", [], {**run_document(run), "links": links})
+    return respond(request, {**run_document(run), "links": links}, JSON, CACHE_SECONDS)
 
 
 @router.get("/index/barrios", summary="Every barrio's pillars, composite, rank interval and uncovered population")
 async def barrios(request: Request, pool: AsyncConnectionPool = Depends(get_pool),
                   f: str | None = Query(None, description="json, geojson or csv"),
                   district: str | None = Query(None, pattern="^[A-Z]+$", description="only this district")):
-    fmt = output_format(request, f)
+    fmt = output_format(request, TABLE_FORMATS)
     run = await latest_run(pool)
-    rows = await fetch(pool, f"SELECT {BARRIO_COLUMNS}{geometry_column(fmt)} FROM published.barrio_index "
-                             "WHERE %s::text IS NULL OR district = %s ORDER BY rank, barrio_id", (district, district))
+    query = ItemsQuery(limit=10_000, sortby=[("rank", False)], equals={"district": district} if district else {})
+    rows = await select(pool, BARRIOS, query, geometry=fmt == "geojson")
     return send(request, fmt, rows, {**run_document(run), "barrios": rows}, "barrio_index")
 
 
@@ -151,24 +109,22 @@ async def barrios(request: Request, pool: AsyncConnectionPool = Depends(get_pool
 async def barrio_profile(request: Request, barrio_id: int = Path(..., ge=1, description="MSLINK"),
                          pool: AsyncConnectionPool = Depends(get_pool),
                          f: str | None = Query(None, description="json, geojson, or csv (the offer)")):
-    fmt = output_format(request, f)
+    fmt = output_format(request, TABLE_FORMATS)
     run = await latest_run(pool)
-    rows = await fetch(pool, f"SELECT {BARRIO_COLUMNS}, ST_AsGeoJSON(geom, 6) AS geometry "
-                             "FROM published.barrio_index WHERE barrio_id = %s", (barrio_id,))
+    rows = await select(pool, BARRIOS, ItemsQuery(limit=1, equals={"barrio_id": str(barrio_id)}), geometry=True)
     if not rows:
         raise Problem(404, "Unknown barrio", f"no barrio with MSLINK {barrio_id} in the latest index run")
     offer = await fetch(pool, f"SELECT {OFFER_COLUMNS} FROM published.index_offer WHERE barrio_id = %s "
                               "ORDER BY distance_m NULLS LAST, instance_id", (barrio_id,))
     if fmt == "csv":
-        return send(request, fmt, offer, filename=f"offer_{barrio_id}")
-    district = await fetch(pool, f"SELECT {DISTRICT_COLUMNS} FROM published.district_index WHERE code = %s",
-                           (rows[0]["district"],))
+        return send(request, fmt, offer, {}, f"offer_{barrio_id}")
+    district = await select(pool, DISTRICTS, ItemsQuery(limit=1, equals={"code": rows[0]["district"]}), False)
     count = await fetch(pool, "SELECT count(*) AS n FROM published.barrio_index")
     profile = barrio_document(rows[0], offer, district[0] if district else None, count[0]["n"], run)
+    geometry = profile.pop("geometry")
     if fmt == "geojson":
-        return respond(request, {"type": "Feature", "id": barrio_id, "geometry": profile.pop("geometry"),
-                                 "properties": profile}, GEOJSON, CACHE_SECONDS)
-    profile.pop("geometry")
+        return respond(request, {"type": "Feature", "id": barrio_id, "geometry": geometry, "properties": profile},
+                       GEOJSON, CACHE_SECONDS)
     return respond(request, profile, JSON, CACHE_SECONDS)
 
 
@@ -190,17 +146,16 @@ def barrio_document(row: dict, offer: list[dict], district: dict | None, ranked:
                                               "follow_through")},
         "offer": offer,
         "district_values": district,
-        "geometry": json.loads(row["geometry"]) if row.get("geometry") else None,
+        "geometry": row.get("geometry"),
     }
 
 
 @router.get("/index/districts", summary="Every district's pillars, composite and rank interval")
 async def districts(request: Request, pool: AsyncConnectionPool = Depends(get_pool),
                     f: str | None = Query(None, description="json, geojson or csv")):
-    fmt = output_format(request, f)
+    fmt = output_format(request, TABLE_FORMATS)
     run = await latest_run(pool)
-    rows = await fetch(pool, f"SELECT {DISTRICT_COLUMNS}{geometry_column(fmt)} FROM published.district_index "
-                             "ORDER BY rank, code")
+    rows = await select(pool, DISTRICTS, ItemsQuery(limit=100, sortby=[("rank", False)]), fmt == "geojson")
     return send(request, fmt, rows, {**run_document(run), "districts": rows}, "district_index")
 
 
@@ -208,10 +163,8 @@ async def districts(request: Request, pool: AsyncConnectionPool = Depends(get_po
 async def index_runs(request: Request, pool: AsyncConnectionPool = Depends(get_pool),
                      f: str | None = Query(None, description="json or csv"),
                      limit: int = Query(50, ge=1, le=1000)):
-    fmt = output_format(request, f, ("json", "csv"))
+    fmt = output_format(request, ("json", "csv"))
     rows = await fetch(pool, f"SELECT {RUN_COLUMNS} FROM published.index_runs ORDER BY id DESC LIMIT %s", (limit,))
-    if fmt == "csv":
-        rows = [{**r, **{k: json.dumps(r[k]) for k in ("parameters", "input_counts", "summary")}} for r in rows]
     return send(request, fmt, rows, {"runs": rows}, "index_runs")
 
 
@@ -219,15 +172,16 @@ async def index_runs(request: Request, pool: AsyncConnectionPool = Depends(get_p
 async def gaps(request: Request, pool: AsyncConnectionPool = Depends(get_pool),
                f: str | None = Query(None, description="json, geojson or csv"),
                limit: int = Query(50, ge=1, le=1000)):
-    fmt = output_format(request, f)
+    fmt = output_format(request, TABLE_FORMATS)
     run = await latest_run(pool)
-    rows = await fetch(pool, f"""
-        SELECT row_number() OVER (ORDER BY {GAPS_ORDER})::integer AS gap_rank, barrio_id AS id, barrio_id, name,
-               district, population, uncovered_population,
-               CASE WHEN population > 0 THEN uncovered_population / population END AS uncovered_share,
-               coverage, mean_nearest_m, composite, rank, rank_p05, rank_p95, in_person_count
-               {geometry_column(fmt)}
-        FROM published.barrio_index ORDER BY {GAPS_ORDER} LIMIT %s""", (limit,))
+    columns = ["barrio_id", "name", "district", "population", "uncovered_population", "coverage",
+               "mean_nearest_m", "composite", "rank", "rank_p05", "rank_p95", "in_person_count"]
+    rows = await select(pool, BARRIOS, ItemsQuery(limit=limit, sortby=GAPS_ORDER, properties=columns),
+                        geometry=fmt == "geojson")
+    for position, row in enumerate(rows, start=1):
+        population = row["population"]
+        row["gap_rank"] = position
+        row["uncovered_share"] = row["uncovered_population"] / population if population else None
     return send(request, fmt, rows, {**run_document(run), "order": "uncovered_population desc, composite asc",
                                      "gaps": rows}, "gaps")
 
@@ -245,23 +199,3 @@ async def methodology(request: Request, pool: AsyncConnectionPool = Depends(get_
         return respond(request, {"run_id": run["id"] if run else None, "parameters": params.as_record(),
                                  "markdown": text}, JSON, CACHE_SECONDS)
     return respond(request, text.encode(), MARKDOWN, CACHE_SECONDS)
-
-
-# ---------------------------------------------------------------- background recompute
-@contextlib.asynccontextmanager
-async def recompute_hook(app):
-    """Computes a first run before serving when none exists (so the index layers are never served half-made),
-    then listens for writes and recomputes in the background until shutdown."""
-    recomputer = Recomputer(app.state.pool.conninfo)
-    app.state.index_recomputer = recomputer
-    try:
-        await recomputer.start_up()
-    except Exception as exc:  # e.g. the database is not migrated yet: serve anyway, the listener retries
-        log.warning("index start-up run skipped: %s", exc)
-    task = asyncio.create_task(recomputer.listen(), name="index-recompute")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task

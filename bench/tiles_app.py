@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from api import routers
 from api.app import create_app
-from api.tiles_service import tiles_lifespan
+from api.tiles.service import tiles_lifespan
 
 
 def create_tile_app():

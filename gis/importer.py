@@ -4,8 +4,10 @@ activities, loaded completely or not at all.
 Every row is checked and written inside one transaction (each row in its own savepoint, so one refusal does not
 hide the next); if any row was refused, the transaction is rolled back and every problem is reported with its
 place in the file (CSV: `line N`, the file's line; GeoJSON/GeoPackage: `feature N`, counting from 1).
-The rules themselves live in gis.registry and the database; this module reads files, places coordinates
-(CRS, swapped axes), resolves references and catches duplicates within the file.
+What a layer accepts (its model, checks, references by name, keys unique within a file) is its edit policy, given
+by the caller from the layer catalogue (`layers.catalogue.EDIT_POLICIES`); rows are written by the same edit
+engine as the feature API (gis/edits.py). This module reads files, places coordinates (CRS, swapped axes),
+resolves references and catches duplicates within the file.
 """
 
 from __future__ import annotations
@@ -13,41 +15,27 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import shapely
-from pydantic import ValidationError
+from psycopg import sql
 from pyproj import CRS, Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from gis import edits
 from gis.db import connect
-from gis.registry import (
-    ActivityIn,
-    InstanceIn,
-    OrganizationIn,
-    RegistryError,
-    check_codes,
-    insert_activity,
-    insert_instance,
-    insert_organization,
-)
+from gis.edits import EditPolicy
+from gis.registry import RegistryError, in_rosario_bbox
+from gis.tables import unique_columns
 
-# Dependency order: instances may name an organisation and activities an instance from the same file.
-LAYERS = ("organizations", "instances", "activities")
-LAYER_NAMES = {"organizations": ("organizations", "organisations", "organizaciones"),
-               "instances": ("instances", "instancias"), "activities": ("activities", "actividades", "agenda")}
-MODELS = {"organizations": OrganizationIn, "instances": InstanceIn, "activities": ActivityIn}
-# Columns that name another record instead of giving its database id.
-REFERENCES = {"instances": ("organization",), "activities": ("instance_external_id", "instance")}
-LIST_COLUMNS = ("themes", "accessibility")
+# Editable layers by id, in dependency order: a row may name a record written earlier in the same file.
+Policies = Mapping[str, EditPolicy]
 LON_COLUMNS, LAT_COLUMNS, WKT_COLUMNS = ("lon", "longitude", "lng"), ("lat", "latitude"), ("wkt", "geometry")
-# Same box as monitor.in_rosario_bbox(): used here only to recognise swapped axes.
-ROSARIO_BBOX = (-60.83, -33.07, -60.58, -32.84)
 WGS84 = CRS.from_epsg(4326)
 
 
@@ -75,17 +63,20 @@ class Table:
     crs: CRS | None = None  # declared CRS; None = undeclared (assumed EPSG:4326)
 
 
-def import_path(url: str, path: str | Path, layer: str | None = None, actor: str = "cli:import") -> dict:
+def import_path(url: str, policies: Policies, path: str | Path, layer: str | None = None,
+                actor: str = "cli:import") -> dict:
     """Import one file in one transaction; raises ImportRejected (and imports nothing) if any row is bad."""
     path = Path(path)
-    tables = read_tables(path, layer)
-    problems = [p for t in tables for p in column_problems(t)]
+    tables = read_tables(policies, path, layer)
+    problems = [p for t in tables for p in column_problems(policies[t.layer], t)]
     if problems:
         raise ImportRejected(problems)
     counts: dict[str, int] = {}
+    order = list(policies)
     with connect(url, actor=actor) as conn:
-        for table in sorted(tables, key=lambda t: LAYERS.index(t.layer)):
-            counts[table.layer] = import_table(conn, table, source=f"import:{path.name}", problems=problems)
+        for table in sorted(tables, key=lambda t: order.index(t.layer)):
+            counts[table.layer] = import_table(conn, policies[table.layer], table, source=f"import:{path.name}",
+                                               problems=problems)
         if problems:
             raise ImportRejected(problems)  # leaving `connect` by an exception rolls the transaction back
     return {"file": path.name, "imported": counts}
@@ -93,13 +84,13 @@ def import_path(url: str, path: str | Path, layer: str | None = None, actor: str
 
 # ---------------------------------------------------------------- reading files
 
-def read_tables(path: Path, layer: str | None) -> list[Table]:
+def read_tables(policies: Policies, path: Path, layer: str | None) -> list[Table]:
     suffix = path.suffix.lower()
-    if layer is not None and layer not in LAYERS:
-        raise ImportRejected([f"unknown layer {layer!r}; known layers: {', '.join(LAYERS)}"])
+    if layer is not None and layer not in policies:
+        raise ImportRejected([f"unknown layer {layer!r}; known layers: {', '.join(policies)}"])
     if suffix == ".gpkg":
-        return read_geopackage(path, layer)
-    target = layer or layer_from_name(path.stem)
+        return read_geopackage(policies, path, layer)
+    target = layer or layer_from_name(policies, path.stem)
     if suffix in (".geojson", ".json"):
         return [read_geojson(path, target)]
     if suffix == ".csv":
@@ -107,13 +98,13 @@ def read_tables(path: Path, layer: str | None) -> list[Table]:
     raise ImportRejected([f"unsupported format {suffix!r}: use GeoJSON (.geojson), CSV (.csv) or GeoPackage (.gpkg)"])
 
 
-def layer_from_name(name: str) -> str:
+def layer_from_name(policies: Policies, name: str) -> str:
     lowered = name.lower()
-    for layer, names in LAYER_NAMES.items():
-        if any(n in lowered for n in names):
+    for layer, policy in policies.items():
+        if any(n in lowered for n in policy.import_names):
             return layer
     raise ImportRejected([f"cannot tell the layer from the file name {name!r}: name the file after one of "
-                          f"{', '.join(LAYERS)} or pass --layer"])
+                          f"{', '.join(policies)} or pass --layer"])
 
 
 def read_geojson(path: Path, layer: str) -> Table:
@@ -201,7 +192,7 @@ def csv_geometry(row: Row) -> BaseGeometry | None:
         return None
 
 
-def read_geopackage(path: Path, layer: str | None) -> list[Table]:
+def read_geopackage(policies: Policies, path: Path, layer: str | None) -> list[Table]:
     import pyogrio
 
     try:
@@ -213,12 +204,13 @@ def read_geopackage(path: Path, layer: str | None) -> list[Table]:
         if chosen[layer] not in available:
             raise ImportRejected([f"no layer {layer!r} in the GeoPackage; it has {', '.join(available)}"])
     else:
-        chosen = {target: name for name in available for target, names in LAYER_NAMES.items() if name.lower() in names}
+        chosen = {target: name for name in available for target, policy in policies.items()
+                  if name.lower() in policy.import_names}
         if not chosen and len(available) == 1:
-            chosen = {layer_from_name(path.stem): available[0]}
+            chosen = {layer_from_name(policies, path.stem): available[0]}
         if not chosen:
             raise ImportRejected([f"the GeoPackage's layers ({', '.join(available)}) are not named "
-                                  f"{', '.join(LAYERS)}: pass --layer"])
+                                  f"{', '.join(policies)}: pass --layer"])
     return [read_geopackage_layer(path, name, target) for target, name in chosen.items()]
 
 
@@ -252,11 +244,11 @@ def plain(value: Any) -> Any:
 
 # ---------------------------------------------------------------- checking and writing
 
-def column_problems(table: Table) -> list[str]:
+def column_problems(policy: EditPolicy, table: Table) -> list[str]:
     """Unknown columns are reported once for the whole file rather than on every row."""
     if table.columns is None:
         return []
-    allowed = allowed_columns(table.layer)
+    allowed = allowed_columns(policy)
     unknown = sorted(table.columns - allowed)
     if not unknown:
         return []
@@ -264,31 +256,29 @@ def column_problems(table: Table) -> list[str]:
             f"known columns: {', '.join(sorted(allowed))}"]
 
 
-def allowed_columns(layer: str) -> set[str]:
-    # The location comes from the geometry (or lon/lat, WKT), never from a `venue` property.
-    return (set(MODELS[layer].model_fields) - {"venue"}) | set(REFERENCES.get(layer, ()))
+def allowed_columns(policy: EditPolicy) -> set[str]:
+    # The location comes from the geometry (or lon/lat, WKT), never from a geometry property.
+    return (policy.fields - {policy.geometry_field}) | {r.column for r in policy.import_references}
 
 
-def import_table(conn: psycopg.Connection, table: Table, source: str, problems: list[str]) -> int:
+def import_table(conn: psycopg.Connection, policy: EditPolicy, table: Table, source: str,
+                 problems: list[str]) -> int:
     transformer = None
     if table.crs is not None and not table.crs.equals(WGS84, ignore_axis_order=True):
         transformer = Transformer.from_crs(table.crs, WGS84, always_xy=True)
     seen: dict[tuple, str] = {}
     imported = 0
-    insert = {"organizations": insert_organization, "instances": insert_instance, "activities": insert_activity}
     for row in table.rows:
-        item = prepare(conn, table.layer, row, transformer, source)
+        item = prepare(conn, policy, table.layer, row, transformer, source)
         if item is not None:
-            for key in duplicate_keys(table.layer, item):
-                if key in seen:
-                    same = f"{key[0]} {key[1]!r}" if key[0] == "external_id" else key[0]
-                    row.problems.append(f"duplicate of {seen[key]} (same {same})")
-                    break
+            keys = list(file_keys(policy, item))
+            repeated = next((key for key in keys if key in seen), None)
+            if repeated is not None:
+                row.problems.append(f"duplicate of {seen[repeated]} (same {repeated[0]})")
             else:
-                for key in duplicate_keys(table.layer, item):
-                    seen[key] = row.where
+                seen.update((key, row.where) for key in keys)
                 try:
-                    insert[table.layer](conn, item)
+                    edits.create(conn, policy, item)
                     imported += 1
                 except RegistryError as exc:
                     row.problems.append(exc.message)
@@ -296,28 +286,25 @@ def import_table(conn: psycopg.Connection, table: Table, source: str, problems: 
     return imported
 
 
-def prepare(conn: psycopg.Connection, layer: str, row: Row, transformer: Transformer | None, source: str):
+def prepare(conn: psycopg.Connection, policy: EditPolicy, layer: str, row: Row, transformer: Transformer | None,
+            source: str):
     """The row as a validated input model, or None with the reasons added to `row.problems`."""
     values = dict(row.values)
-    values.setdefault("source", source)
-    for column in LIST_COLUMNS:
+    if "source" in policy.fields:
+        values.setdefault("source", source)
+    for column in policy.list_fields:
         if isinstance(values.get(column), str):
             values[column] = split_list(values[column])
-    venue = place(row, transformer, has_venue="venue" in MODELS[layer].model_fields)
+    venue = place(row, transformer, layer, policy.geometry_field)
     if venue is not None:
-        values["venue"] = venue
-    resolve_references(conn, layer, values, row)
-    if layer == "instances":  # checked here too so that a row's every problem is reported at once
-        for catalogue, column in (("instance_kinds", "kind"), ("themes", "themes")):
-            codes = values.get(column)
-            try:
-                check_codes(conn, catalogue, column, [codes] if isinstance(codes, str) else list(codes or []))
-            except RegistryError as exc:
-                row.problems.append(exc.message)
+        values[policy.geometry_field] = venue
+    misplaced = bool(row.problems)  # the geometry was refused already: "venue is required" would only repeat it
+    resolve_references(conn, policy, values, row)
     try:
-        item = MODELS[layer].model_validate(values)
-    except ValidationError as exc:
-        row.problems.extend(describe_validation(exc, layer))
+        item = edits.validate(policy, values)
+    except RegistryError as exc:
+        row.problems.extend(p for p in describe_validation(exc, policy)
+                            if not (misplaced and p.startswith(str(policy.geometry_field))))
         return None
     return None if row.problems else item
 
@@ -336,13 +323,13 @@ def split_list(text: str) -> list[str]:
     return [text] if text else []
 
 
-def place(row: Row, transformer: Transformer | None, has_venue: bool) -> dict | None:
+def place(row: Row, transformer: Transformer | None, layer: str, geometry_field: str | None) -> dict | None:
     """The row's geometry as a GeoJSON point in EPSG:4326, or None; problems go to the row."""
     geom = row.geometry
     if geom is None:
         return None
-    if not has_venue:
-        row.problems.append("organizations have no location: leave the geometry empty")
+    if geometry_field is None:
+        row.problems.append(f"{layer} have no location: leave the geometry empty")
         return None
     if geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:
         geom = geom.geoms[0]  # GIS tools often save single points as MultiPoint
@@ -370,71 +357,52 @@ def place(row: Row, transformer: Transformer | None, has_venue: bool) -> dict | 
     return {"type": "Point", "coordinates": [x, y]}
 
 
-def in_rosario_bbox(x: float, y: float) -> bool:
-    west, south, east, north = ROSARIO_BBOX
-    return west <= x <= east and south <= y <= north
-
-
-def resolve_references(conn: psycopg.Connection, layer: str, values: dict, row: Row) -> None:
-    """Replace `organization` (name or external_id) and `instance_external_id`/`instance` (name) by ids."""
-    if layer == "instances" and "organization" in values:
-        wanted = str(values.pop("organization"))
-        found = conn.execute("SELECT id FROM monitor.organizations WHERE name = %s OR external_id = %s",
-                             (wanted, wanted)).fetchall()
+def resolve_references(conn: psycopg.Connection, policy: EditPolicy, values: dict, row: Row) -> None:
+    """Replace columns naming a record (an organisation's name, an instance's external id…) by its id."""
+    by_field: dict[str, list] = {}
+    for reference in policy.import_references:
+        by_field.setdefault(reference.field, []).append(reference)
+    for model_field, references in by_field.items():
+        given = [r for r in references if r.column in values]
+        for extra in given[1:]:
+            values.pop(extra.column)  # the first one given decides
+        if not given:
+            if model_field not in values and policy.model.model_fields[model_field].is_required():
+                names = ", ".join(r.label or r.column for r in references)
+                row.problems.append(f"{names} or {model_field} is required")
+                values[model_field] = 0  # placeholder: a row with problems is not written
+            continue
+        reference = given[0]
+        wanted = str(values.pop(reference.column))
+        matches = sql.SQL(" OR ").join(sql.SQL("lower({}::text) = lower(%(v)s)").format(sql.Identifier(c))
+                                       for c in reference.match)
+        deleted = sql.SQL(" AND deleted_at IS NULL") if "deleted_at" in reference.table.columns else sql.SQL("")
+        found = conn.execute(sql.SQL("SELECT id FROM {} WHERE ({}){}").format(
+            sql.Identifier(reference.table.schema, reference.table.name), matches, deleted), {"v": wanted}).fetchall()
+        values[model_field] = 0
+        label = reference.column
         if not found:
-            row.problems.append(f"organization {wanted!r} is unknown: it must exist already or be imported "
-                                "in the same file (GeoPackage layer 'organizations')")
-        else:
-            values["organization_id"] = found[0][0]
-    if layer == "activities":
-        by_external = values.pop("instance_external_id", None)
-        by_name = values.pop("instance", None)
-        if by_external is not None:
-            found = conn.execute("SELECT id FROM monitor.instances WHERE external_id = %s AND deleted_at IS NULL",
-                                 (str(by_external),)).fetchall()
-            wanted = f"instance_external_id {str(by_external)!r}"
-        elif by_name is not None:
-            found = conn.execute("SELECT id FROM monitor.instances WHERE lower(name) = lower(%s) "
-                                 "AND deleted_at IS NULL", (str(by_name),)).fetchall()
-            wanted = f"instance {str(by_name)!r}"
-        else:
-            if "instance_id" not in values:
-                row.problems.append("instance_external_id, instance (name) or instance_id is required")
-                values["instance_id"] = 0  # placeholder, as below
-            return
-        values["instance_id"] = 0  # placeholder while the row is checked further; a row with problems is not written
-        if not found:
-            row.problems.append(f"{wanted} is unknown: no such instance in the registry")
+            row.problems.append(f"{label} {wanted!r} is unknown: no such {reference.table.name.rstrip('s')} in the "
+                                f"registry (it must exist already or come earlier in the same file)")
         elif len(found) > 1:
-            row.problems.append(f"{wanted} matches {len(found)} instances: use instance_external_id")
+            row.problems.append(f"{label} {wanted!r} matches {len(found)} {reference.table.name}: use an external id")
         else:
-            values["instance_id"] = found[0][0]
+            values[model_field] = found[0][0]
 
 
-def duplicate_keys(layer: str, item) -> Iterator[tuple]:
-    """Keys that must be unique within one file (the database checks against existing rows)."""
-    if item.external_id:
-        yield ("external_id", item.external_id)
-    if layer == "organizations":
-        yield ("name", item.name.lower())
-    elif layer == "instances":
-        venue = tuple(round(c, 6) for c in item.venue.coordinates[:2]) if item.venue else None
-        yield ("name, kind and venue", item.name.lower(), item.kind, venue)
-    else:
-        yield ("instance, title and start", item.instance_id, item.title.lower(), item.starts_at)
+def file_keys(policy: EditPolicy, item) -> Iterator[tuple]:
+    """Keys that must be unique within one file, each led by how a message names it (the database and the edit
+    engine check against existing rows)."""
+    for column in unique_columns(policy.table):
+        value = getattr(item, column, None)
+        if value is not None:
+            yield (f"{column} {value!r}", value)
+    if policy.file_keys is not None:
+        yield from policy.file_keys(item)
 
 
-def describe_validation(exc: ValidationError, layer: str) -> list[str]:
-    messages = []
-    for error in exc.errors():
-        where = ".".join(map(str, error["loc"]))
-        if error["type"] == "extra_forbidden":
-            messages.append(f"unknown column {where!r}; known columns: {', '.join(sorted(allowed_columns(layer)))}")
-        elif error["type"] == "missing":
-            messages.append(f"{where} is required")
-        else:
-            text = error["msg"].removeprefix("Value error, ")
-            got = error.get("input")
-            shown = f" (got {got!r})" if isinstance(got, str | int | float) and error["type"] != "value_error" else ""
-            messages.append(f"{where}: {text}{shown}" if where else text)
-    return messages
+def describe_validation(exc: RegistryError, policy: EditPolicy) -> list[str]:
+    """A file speaks of columns where the API speaks of properties."""
+    known = ", ".join(sorted(allowed_columns(policy)))
+    return [f"unknown column {p.split(':')[0]!r}; known columns: {known}" if "Extra inputs are not permitted" in p
+            else p for p in exc.problems]

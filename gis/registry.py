@@ -1,15 +1,16 @@
-"""The registry's write side: input models and transactional inserts, shared by the importer and the feature API.
+"""The registry's rules: input models (one per editable table) and the checks that need the database.
 
-Field names are the columns of monitor.instances / activities / organizations. The database stays the authority
-(constraints and triggers in 0001_registry.sql); this module checks types early and turns the database's refusals
-into messages that name the field. The caller's connection decides the actor (`gis.db.connect(url, actor=…)`).
+Field names are the columns of monitor.instances / activities / organizations. Every rule a row must obey is
+checked here, before the database is asked to store it, so a refusal names its field in words a person can act
+on; the constraints and triggers of 0001_registry.sql stay the last line for writers that bypass this code
+(psql, bulk loaders). The layer catalogue ties a model and its checks to a table (layers/definitions/*.py); the
+edit engine (gis/edits.py) applies them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,17 @@ Accessibility = Literal["wheelchair", "sign_language", "childcare", "evening", "
                         "easy_read", "interpretation"]
 
 
+# Rosario's bounding box with a margin (the same numbers as monitor.in_rosario_bbox()): a cheap first check
+# against swapped axes and projected coordinates before the barrio lookup.
+ROSARIO_BBOX = (-60.83, -33.07, -60.58, -32.84)
+OUTSIDE_BBOX = "venue is outside Rosario (lon -60.83..-60.58, lat -33.07..-32.84)"
+
+
+def in_rosario_bbox(x: float, y: float) -> bool:
+    west, south, east, north = ROSARIO_BBOX
+    return west <= x <= east and south <= y <= north
+
+
 class RegistryError(ValueError):
     """A row the registry refuses. `message` starts with the field it is about; `conflict` marks duplicates."""
 
@@ -33,6 +45,7 @@ class RegistryError(ValueError):
         self.field = field
         self.message = message
         self.conflict = conflict
+        self.problems = [message]  # one per field at fault when several are
 
 
 class _Input(BaseModel):
@@ -55,10 +68,34 @@ class _Input(BaseModel):
 
     @field_validator("venue", check_fields=False)
     @classmethod
-    def _finite_2d(cls, venue: Point | None) -> Point | None:
-        if venue is not None and not all(math.isfinite(c) for c in venue.coordinates):
+    def _finite_in_rosario(cls, venue: Point | None) -> Point | None:
+        if venue is None:
+            return venue
+        if not all(math.isfinite(c) for c in venue.coordinates):
             raise ValueError("coordinates must be finite numbers")
+        x, y = venue.coordinates[:2]
+        if not in_rosario_bbox(x, y):
+            # Latitude first is the commonest mistake near (-60.7, -32.9): say so instead of "outside".
+            if in_rosario_bbox(y, x):
+                raise ValueError("coordinates look like [latitude, longitude]; GeoJSON (CRS84) is "
+                                 "[longitude, latitude]")
+            raise ValueError(f"venue is outside Rosario: POINT({x!r} {y!r}) falls in no barrio (Rosario is "
+                             "lon -60.83..-60.58, lat -33.07..-32.84)")
         return venue
+
+
+def _require(condition: bool, field: str, message: str) -> None:
+    """A rule across fields: refused with the field it is about (pydantic reports it under `loc`)."""
+    if not condition:
+        raise RuleViolation(field, message)
+
+
+class RuleViolation(ValueError):
+    """A cross-field rule of a model; `field` is the field a person has to change."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
 
 
 class OrganizationIn(_Input):
@@ -103,6 +140,23 @@ class InstanceIn(_Input):
     moderation_reason: str | None = None
     is_demo: bool = False
 
+    @model_validator(mode="after")
+    def _consistent(self) -> InstanceIn:
+        _require(self.modality == "online" or self.venue is not None, "venue",
+                 "venue is required for in-person and hybrid instances")
+        _require(self.modality == "in_person" or self.online_url is not None, "online_url",
+                 "online_url is required for online and hybrid instances")
+        # With a venue the database fills the scope's barrio and district from the place.
+        _require(self.scope != "barrio" or self.scope_barrio_id is not None or self.venue is not None,
+                 "scope_barrio_id", "scope_barrio_id is required when scope is 'barrio'")
+        _require(self.scope != "district" or self.scope_district_code is not None or self.venue is not None,
+                 "scope_district_code", "scope_district_code is required when scope is 'district'")
+        _require(self.end_date is None or self.start_date is None or self.end_date >= self.start_date,
+                 "end_date", "end_date is before start_date")
+        _require(self.moderation != "rejected" or bool(self.moderation_reason), "moderation_reason",
+                 "moderation_reason is required when moderation is 'rejected'")
+        return self
+
 
 class ActivityIn(_Input):
     instance_id: int
@@ -132,42 +186,16 @@ class ActivityIn(_Input):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 object.__setattr__(self, name, value.replace(tzinfo=zone))
+        _require(self.ends_at is None or self.ends_at >= self.starts_at, "ends_at", "ends_at is before starts_at")
         return self
 
 
-# ---------------------------------------------------------------- inserts
+# ---------------------------------------------------------------- checks that read the database
+# Each takes (connection, validated item, id of the row being edited or None) and raises RegistryError.
 
-def insert_organization(conn: psycopg.Connection, item: OrganizationIn) -> int:
-    return _insert(conn, "organizations", _values(item))
-
-
-def insert_instance(conn: psycopg.Connection, item: InstanceIn) -> int:
-    """Insert an approved-or-pending instance; its organisation (if any) is also recorded in the promoter role."""
+def check_instance_codes(conn: psycopg.Connection, item: InstanceIn, row_id: int | None) -> None:
     check_codes(conn, "instance_kinds", "kind", [item.kind])
     check_codes(conn, "themes", "themes", item.themes)
-    duplicate = find_duplicate_instance(conn, item)
-    if duplicate is not None:
-        raise RegistryError("name", f"name: an instance named {item.name!r} of kind {item.kind!r} already exists "
-                                    f"at the same venue (id {duplicate})", conflict=True)
-    with conn.transaction():
-        instance_id = _insert(conn, "instances", _values(item))
-        if item.organization_id is not None:
-            conn.execute("INSERT INTO monitor.instance_organizations (instance_id, organization_id, role) "
-                         "VALUES (%s, %s, 'promoter')", (instance_id, item.organization_id))
-    return instance_id
-
-
-def insert_activity(conn: psycopg.Connection, item: ActivityIn) -> int:
-    # Checked first: without its instance, the database would complain about the missing place instead.
-    if not conn.execute("SELECT 1 FROM monitor.instances WHERE id = %s", (item.instance_id,)).fetchone():
-        raise RegistryError("instance_id", f"instance_id {item.instance_id} does not exist in instances")
-    duplicate = conn.execute(
-        "SELECT id FROM monitor.activities WHERE instance_id = %s AND lower(title) = lower(%s) AND starts_at = %s "
-        "AND deleted_at IS NULL", (item.instance_id, item.title, item.starts_at)).fetchone()
-    if duplicate:
-        raise RegistryError("title", f"title: instance {item.instance_id} already has an activity {item.title!r} "
-                                     f"starting at {item.starts_at.isoformat()} (id {duplicate[0]})", conflict=True)
-    return _insert(conn, "activities", _values(item))
 
 
 def check_codes(conn: psycopg.Connection, catalogue: str, field: str, codes: list[str]) -> None:
@@ -181,53 +209,60 @@ def check_codes(conn: psycopg.Connection, catalogue: str, field: str, codes: lis
                                    f"known {noun}: {', '.join(known)}")
 
 
-def find_duplicate_instance(conn: psycopg.Connection, item: InstanceIn) -> int | None:
-    """An existing instance with the same name (any case), kind and venue (within 1e-6°, about 10 cm)."""
+def check_in_a_barrio(conn: psycopg.Connection, item: Any, row_id: int | None) -> None:
+    """A venue inside the bounding box must also fall inside a barrio (the river, the ring road's edge…)."""
+    if getattr(item, "venue", None) is None:
+        return
+    x, y = item.venue.coordinates[:2]
+    found = conn.execute("SELECT monitor.barrio_at(ST_SetSRID(ST_MakePoint(%s, %s), 4326))", (x, y)).fetchone()[0]
+    if found is None:
+        raise RegistryError("venue", f"venue is outside Rosario: POINT({x!r} {y!r}) falls in no barrio")
+
+
+def check_duplicate_instance(conn: psycopg.Connection, item: InstanceIn, row_id: int | None) -> None:
+    """No second instance with the same name (any case), kind and venue (within 1e-6°, about 10 cm)."""
     row = conn.execute(
         """SELECT id FROM monitor.instances
            WHERE deleted_at IS NULL AND lower(name) = lower(%(name)s) AND kind = %(kind)s
+             AND id IS DISTINCT FROM %(row_id)s
              AND CASE WHEN %(venue)s::text IS NULL THEN venue IS NULL
                       ELSE ST_DWithin(venue, ST_SetSRID(ST_GeomFromGeoJSON(%(venue)s::text), 4326), 1e-6) END
            ORDER BY id LIMIT 1""",
-        {"name": item.name, "kind": item.kind, "venue": _geojson(item.venue)}).fetchone()
-    return row[0] if row else None
+        {"name": item.name, "kind": item.kind, "venue": point_geojson(item.venue), "row_id": row_id}).fetchone()
+    if row is not None:
+        raise RegistryError("name", f"name: an instance named {item.name!r} of kind {item.kind!r} already exists "
+                                    f"at the same venue (id {row[0]})", conflict=True)
 
 
-def _geojson(point: Point | None) -> str | None:
+def check_duplicate_activity(conn: psycopg.Connection, item: ActivityIn, row_id: int | None) -> None:
+    row = conn.execute(
+        "SELECT id FROM monitor.activities WHERE instance_id = %s AND lower(title) = lower(%s) AND starts_at = %s "
+        "AND deleted_at IS NULL AND id IS DISTINCT FROM %s",
+        (item.instance_id, item.title, item.starts_at, row_id)).fetchone()
+    if row is not None:
+        raise RegistryError("title", f"title: instance {item.instance_id} already has an activity {item.title!r} "
+                                     f"starting at {item.starts_at.isoformat()} (id {row[0]})", conflict=True)
+
+
+def link_promoter(conn: psycopg.Connection, instance_id: int, item: InstanceIn) -> None:
+    """After an instance is inserted: its organisation (if any) is also recorded in the promoter role."""
+    if item.organization_id is not None:
+        conn.execute("INSERT INTO monitor.instance_organizations (instance_id, organization_id, role) "
+                     "VALUES (%s, %s, 'promoter')", (instance_id, item.organization_id))
+
+
+def point_geojson(point: Point | None) -> str | None:
     # 2D only: the columns are geometry(Point, 4326), and a Z value would be refused by the column type.
     return None if point is None else json.dumps({"type": "Point", "coordinates": list(point.coordinates[:2])})
 
 
-def _values(item: _Input) -> dict[str, Any]:
-    values = item.model_dump(exclude_none=True)
-    if "venue" in values:
-        values["venue"] = _geojson(item.venue)
-    return values
+# ---------------------------------------------------------------- the database's refusals, the last line
 
-
-def _insert(conn: psycopg.Connection, table: str, values: dict[str, Any]) -> int:
-    """INSERT … RETURNING id inside a savepoint, so a refused row leaves the caller's transaction usable."""
-    placeholders = [
-        sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), 4326)").format(sql.Placeholder(c)) if c == "venue"
-        else sql.Placeholder(c)
-        for c in values
-    ]
-    statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
-        sql.Identifier("monitor", table), sql.SQL(", ").join(map(sql.Identifier, values)),
-        sql.SQL(", ").join(placeholders))
-    try:
-        with conn.transaction():
-            return conn.execute(statement, values).fetchone()[0]
-    except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
-        raise describe_db_error(exc) from exc
-
-
-# ---------------------------------------------------------------- database refusals → messages
-
-# Named constraints of 0001_registry.sql: the field they are about and what the rule is.
+# Named constraints of 0001_registry.sql: the field they are about and what the rule is. Reached only when a rule
+# above missed a case; logged by the engine so the missing check can be added.
 CONSTRAINTS = {
     "venue_valid": ("venue", "venue is not a valid, non-empty point"),
-    "venue_in_rosario_bbox": ("venue", "venue is outside Rosario (lon -60.83..-60.58, lat -33.07..-32.84)"),
+    "venue_in_rosario_bbox": ("venue", OUTSIDE_BBOX),
     "venue_required": ("venue", "venue is required for in-person and hybrid instances"),
     "online_url_required": ("online_url", "online_url is required for online and hybrid instances"),
     "scope_barrio_given": ("scope_barrio_id", "scope_barrio_id is required when scope is 'barrio'"),
@@ -235,46 +270,22 @@ CONSTRAINTS = {
     "dates_ordered": ("end_date", "end_date is before start_date"),
     "rejection_has_reason": ("moderation_reason", "moderation_reason is required when moderation is 'rejected'"),
     "activity_venue_valid": ("venue", "venue is not a valid, non-empty point"),
-    "activity_venue_in_rosario_bbox": ("venue", "venue is outside Rosario (lon -60.83..-60.58, lat -33.07..-32.84)"),
+    "activity_venue_in_rosario_bbox": ("venue", OUTSIDE_BBOX),
     "activity_times_ordered": ("ends_at", "ends_at is before starts_at"),
     "activity_has_place": ("venue", "venue or online_url is required (or an instance that has one)"),
 }
 
-# Errors raised by the triggers (no constraint name): message pattern → field and rewritten message.
-TRIGGER_MESSAGES = (
-    (re.compile(r"^(?:activity )?venue (POINT\(.*\)) is outside Rosario"), "venue",
-     "venue is outside Rosario: {0} falls in no barrio"),
-    (re.compile(r"^an instance needs at least one theme"), "themes", "themes: at least one theme is required"),
-    (re.compile(r"^(unknown theme in .*)"), "themes", "themes: {0}"),
-    (re.compile(r"^unknown time zone (.*)"), "timezone", "timezone {0} is not a known time zone"),
-)
-
-KEY_DETAIL = re.compile(r"Key \((?P<field>[^)]+)\)=\((?P<value>.*)\) (?P<rest>.*)")
-
 
 def describe_db_error(exc: psycopg.Error) -> RegistryError:
     diag = exc.diag
-    primary = diag.message_primary or str(exc)
     if diag.constraint_name in CONSTRAINTS:
-        field, message = CONSTRAINTS[diag.constraint_name]
-        return RegistryError(field, message)
-    for pattern, field, template in TRIGGER_MESSAGES:
-        found = pattern.match(primary)
-        if found:
-            return RegistryError(field, template.format(*found.groups()))
-    detail = KEY_DETAIL.match(diag.message_detail or "")
-    if isinstance(exc, psycopg.errors.UniqueViolation) and detail:
-        return RegistryError(detail["field"], f"{detail['field']} {detail['value']!r} already exists", conflict=True)
-    if isinstance(exc, psycopg.errors.ForeignKeyViolation) and detail:
-        table = re.search(r'table "([^"]+)"', detail["rest"])
-        where = f" in {table.group(1)}" if table else ""
-        return RegistryError(detail["field"], f"{detail['field']} {detail['value']!r} does not exist{where}")
-    if isinstance(exc, psycopg.errors.NotNullViolation) and diag.column_name:
-        return RegistryError(diag.column_name, f"{diag.column_name} is required")
-    if isinstance(exc, psycopg.errors.CheckViolation) and diag.constraint_name and diag.table_name:
-        # PostgreSQL names a column's own CHECK "<table>_<column>_check".
-        field = diag.constraint_name.removeprefix(diag.table_name + "_").removesuffix("_check")
-        return RegistryError(field, f"{field} has a value the database refuses ({diag.constraint_name})")
-    if "Geometry" in primary or "geometry" in primary:
-        return RegistryError("venue", f"venue: {primary}")
-    return RegistryError(None, primary)
+        return RegistryError(*CONSTRAINTS[diag.constraint_name])
+    field = diag.column_name
+    if field is None and diag.constraint_name and diag.table_name:
+        # PostgreSQL names a column's own constraint "<table>_<column>_<kind>".
+        field = diag.constraint_name.removeprefix(diag.table_name + "_").rsplit("_", 1)[0]
+    primary = (diag.message_primary or str(exc)).splitlines()[0]
+    return RegistryError(field, f"{field}: {primary}" if field else primary,
+                         conflict=isinstance(exc, psycopg.errors.UniqueViolation))
+
+

@@ -316,7 +316,7 @@ class _Compiler:
         return self.bind(coerce(node, type_, name))
 
     def property(self, name: str) -> tuple[sql.Composable, str]:
-        if name in (GEOMETRY_QUERYABLE, self.layer.geom_column):
+        if name in (GEOMETRY_QUERYABLE, self.layer.geom_column) and self.layer.has_geometry:
             return sql.Identifier(self.layer.geom_column), "geometry"
         if name == "id":
             return sql.Identifier(self.layer.id_column), self.layer.id_type
@@ -366,11 +366,17 @@ def _source(layer: Layer) -> sql.Composable:
     return sql.Identifier(*layer.source.split("."))
 
 
+def _geometry(layer: Layer) -> sql.Composable:
+    return sql.Identifier(layer.geom_column) if layer.has_geometry else sql.SQL("NULL::geometry")
+
+
 def where_clause(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]:
     conditions: list[sql.Composable] = []
     params: list = []
     geom = sql.Identifier(layer.geom_column)
     if query.bbox is not None:
+        if not layer.has_geometry:
+            raise QueryError("Invalid bbox", f"{layer.id} has no geometry to filter by bbox")
         condition, values = bbox_condition(geom, query.bbox, query.bbox_crs)
         conditions.append(condition)
         params += values
@@ -424,7 +430,7 @@ def feature_json(layer: Layer, crs: Crs, properties: list[str] | None) -> sql.Co
     if unknown:
         raise QueryError("Invalid properties", f"unknown properties: {', '.join(unknown)}")
     pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(n), sql.Identifier(n)) for n in names)
-    geometry = _from_storage(sql.Identifier(layer.geom_column), crs)
+    geometry = _from_storage(_geometry(layer), crs)
     return sql.SQL(
         "json_build_object('type', 'Feature', 'id', {id}, 'geometry', ST_AsGeoJSON({g}, {d})::json, "
         "'properties', json_build_object({pairs}))"
@@ -438,6 +444,24 @@ def items_sql(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]:
                                                                 src=_source(layer))
              + where + _order_by(layer, query.sortby) + sql.SQL(" LIMIT %s OFFSET %s"))
     statement = sql.SQL("SELECT COALESCE(string_agg(feature::text, ','), ''), count(*) FROM ({}) page").format(inner)
+    return statement, params + [query.limit, query.offset]
+
+
+def records_sql(layer: Layer, query: ItemsQuery, geometry: bool = False) -> tuple[sql.Composable, list]:
+    """One row: a JSON array of plain records (`id`, the properties, and the geometry as GeoJSON when asked), in
+    the items' order and with the items' filters: the form tables and reports take (JSON documents, CSV)."""
+    names = layer.property_names if query.properties is None else query.properties
+    feature_json(layer, query.crs, names)  # refuses unknown property names the same way
+    pairs = [sql.SQL("'id', {}").format(sql.Identifier(layer.id_column)),
+             *(sql.SQL("{}, {}").format(sql.Literal(n), sql.Identifier(n)) for n in names)]
+    if geometry:
+        pairs.append(sql.SQL("'geometry', ST_AsGeoJSON({}, {})::json").format(
+            _from_storage(_geometry(layer), query.crs), sql.Literal(query.crs.decimals)))
+    where, params = where_clause(layer, query)
+    inner = (sql.SQL("SELECT json_build_object({}) AS record FROM {}").format(sql.SQL(", ").join(pairs),
+                                                                                _source(layer))
+             + where + _order_by(layer, query.sortby) + sql.SQL(" LIMIT %s OFFSET %s"))
+    statement = sql.SQL("SELECT COALESCE(json_agg(record), '[]'::json) FROM ({}) page").format(inner)
     return statement, params + [query.limit, query.offset]
 
 
@@ -462,4 +486,4 @@ def extent_sql(layer: Layer) -> sql.Composable:
         temporal = sql.SQL("min({s}), max(COALESCE({e}, {s}))").format(s=start, e=end)
     return sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 "
                    "FROM (SELECT ST_Extent({g}) AS e, {t} FROM {src}) x(e, t0, t1)").format(
-        g=sql.Identifier(layer.geom_column), t=temporal, src=_source(layer))
+        g=_geometry(layer), t=temporal, src=_source(layer))

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from gis.edits import EditPolicy
 
 PropertyType = Literal["string", "integer", "number", "boolean", "date", "datetime", "array"]
+# What a layer is for on a map, so clients find it by role rather than by id (GET /map/config.json): the barrio
+# and district boundaries, the registry's instance points, the agenda's activity points, the H3 accessibility
+# grid, and the index by barrio and by district. At most one layer of the catalogue per role.
+LayerRole = Literal["barrio_boundaries", "district_boundaries", "registry_points", "agenda_points", "hexagon_grid",
+                    "index_barrio", "index_district"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ class Layer:
     title: str
     description: str
     source: str  # a view or table in the `published` schema (or an analytics result table)
-    geometry_type: Literal["Point", "MultiPolygon", "Polygon"]
+    geometry_type: Literal["Point", "MultiPolygon", "Polygon"] | None  # None: a table without geometry (no tiles)
     properties: tuple[Property, ...]
     id_column: str = "id"
     id_type: Literal["integer", "string"] = "integer"
@@ -41,10 +49,19 @@ class Layer:
     datetime_columns: tuple[str, str] | None = None  # (start, end) for `datetime` filters
     order_by: str = "id"
     cache_seconds: int = 60
-    editable: bool = False  # OGC API Features Part 4 writes
+    edit: EditPolicy | None = None  # how Part 4 writes reach the registry (None: read-only)
     is_analytics: bool = False
     style: tuple[dict, ...] = field(default_factory=tuple)  # MapLibre style layers (source/source-layer added)
     attribution: str = ""
+    role: LayerRole | None = None  # what the layer is for on a map (see LayerRole)
+
+    @property
+    def has_geometry(self) -> bool:
+        return self.geometry_type is not None
+
+    @property
+    def editable(self) -> bool:
+        return self.edit is not None
 
     def get_property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)

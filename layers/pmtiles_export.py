@@ -16,7 +16,7 @@ import psycopg
 from pmtiles.tile import Compression, Entry, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
-from layers.catalogue import LAYERS
+from layers.catalogue import MAP_LAYERS
 from layers.layer import Layer
 from layers.tiles_meta import attribution, bounds_from_row, extent_query, vector_layer
 from layers.tiles_sql import tile_params, tile_query
@@ -60,7 +60,7 @@ def tile_addresses(bounds: Sequence[float], minzoom: int, maxzoom: int) -> list[
 
 
 def export_pmtiles(url: str, path: Path, minzoom: int = 0, maxzoom: int = DEFAULT_MAXZOOM,
-                   layers: Sequence[Layer] = LAYERS) -> dict:
+                   layers: Sequence[Layer] = MAP_LAYERS) -> dict:
     """Write the archive to `path` (atomically: a temporary file renamed at the end). Returns a summary."""
     started = time.monotonic()
     path = Path(path)

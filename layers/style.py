@@ -1,6 +1,8 @@
 """The MapLibre style of the monitor, generated from the catalogue: one vector source `monitor` (the all-layers
 tiles), source layers named by layer id, each layer's own style entries, plus a generic cluster symbol for point
-layers. Offline by construction: no glyphs, sprites or remote basemap (circles, fills and lines only)."""
+layers. Offline by construction: no glyphs, sprites or remote basemap (circles, fills and lines only).
+Each style layer's metadata names its catalogue layer (`monitor:layer`) and that layer's role
+(`monitor:layer-role`); the index fills also name their field and ramp (`monitor:field`, layers/ramps.py)."""
 
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ def cluster_style(layer: Layer) -> dict:
             "circle-stroke-color": "#ffffff",
             "circle-stroke-width": 1.5,
         },
-        "metadata": {"monitor:layer": layer.id, "monitor:role": "clusters"},
+        "metadata": {"monitor:layer": layer.id, "monitor:role": "clusters",
+                     **({"monitor:layer-role": layer.role} if layer.role else {})},
     }
 
 
@@ -55,6 +58,8 @@ def layer_styles(layer: Layer) -> list[dict]:
         styled.update({"source": SOURCE, "source-layer": layer.id})
         styled.setdefault("minzoom", layer.minzoom)
         styled.setdefault("metadata", {})["monitor:layer"] = layer.id
+        if layer.role:
+            styled["metadata"]["monitor:layer-role"] = layer.role
         if layer.geometry_type == "Point":
             _with_filter(styled, NOT_CLUSTER)
         entries.append(styled)

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
-from api.errors import Problem
 from api.features import counts
-from api.features.http import GEOJSON, HTML, JSON, base_url, link, send
+from api.http import GEOJSON, HTML, JSON, base_url, layer_or_404, link, send
 from api.routing import get_and_head
-from api.tiles_ogc import collection_tile_links
-from layers.catalogue import LAYERS, get_layer
+from api.tiles.ogc import collection_tile_links
+from layers.catalogue import LAYERS
 from layers.features_sql import CRS84, SUPPORTED_CRS, extent_sql
 from layers.layer import Layer
 
@@ -29,13 +28,6 @@ def forget_cached() -> None:
     activities follow their instance's moderation)."""
     _extents.clear()
     counts.forget_all()
-
-
-def layer_or_404(collection_id: str) -> Layer:
-    layer = get_layer(collection_id)
-    if layer is None:
-        raise Problem(404, "Not Found", f"no collection {collection_id!r}; see /collections")
-    return layer
 
 
 async def extent(pool: AsyncConnectionPool, layer: Layer) -> dict:
@@ -70,7 +62,7 @@ async def collection_document(request: Request, pool: AsyncConnectionPool, layer
             link(f"{root}/items?f=html", "items", HTML, "Features as HTML"),
             link(f"{root}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", "Queryables"),
-            *collection_tile_links(base_url(request), layer.id),
+            *(collection_tile_links(base_url(request), layer.id) if layer.has_geometry else []),
         ],
         **({"attribution": layer.attribution} if layer.attribution else {}),
     }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.features.http import GEOJSON, HTML, JSON, OPENAPI, base_url, link, send
+from api.http import GEOJSON, HTML, JSON, OPENAPI, base_url, link, send
 from api.routing import get_and_head
-from api.tiles_ogc import TILES_CONFORMANCE
+from api.tiles.ogc import TILES_CONFORMANCE
 
 router = APIRouter(tags=["OGC API - Features"])
 
@@ -23,7 +23,7 @@ CONFORMANCE: tuple[str, ...] = (
                                     "basic-spatial-functions-plus", "spatial-functions", "array-functions",
                                     "property-property")),
     *(FEATURES.format(part=4, name=n) for n in ("create-replace-delete", "update", "features")),
-    *TILES_CONFORMANCE,  # OGC API - Tiles, served by api/tiles_ogc.py and tested in tests/tiles/
+    *TILES_CONFORMANCE,  # OGC API - Tiles, served by api/tiles/ogc.py and tested in tests/tiles/
 )
 
 

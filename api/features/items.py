@@ -5,33 +5,29 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-import psycopg
 from fastapi import APIRouter, Depends, Query, Request
 from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
 from api.errors import Problem
 from api.features import counts
-from api.features.collections import layer_or_404
 from api.features.html import render
-from api.features.http import GEOJSON, HTML, JSON, base_url, link, respond, wants_html
 from api.features.params import DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
+from api.formats import features_csv
+from api.http import CSV, GEOJSON, HTML, JSON, base_url, layer_or_404, link, output_format, respond
 from api.routing import get_and_head
-from layers.features_sql import ItemsQuery, QueryError, count_sql, crs_by_uri, item_sql, items_sql
+from layers.features_sql import ItemsQuery, count_sql, crs_by_uri, item_sql, items_sql
 from layers.layer import Layer
+
+ITEM_FORMATS = ("json", "html", "csv")
 
 router = APIRouter(tags=["OGC API - Features"])
 
 
 async def run(pool: AsyncConnectionPool, statement, params) -> tuple:
-    """One row; database refusals of a value (bad cast, bad geometry) are the client's 400, never a 500."""
-    try:
-        async with pool.connection() as conn:
-            return await (await conn.execute(statement, params)).fetchone()
-    except (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue) as exc:
-        raise Problem(400, "Invalid value", str(exc).splitlines()[0][:300]) from None
-    except psycopg.errors.QueryCanceled:
-        raise Problem(503, "Query too slow", "the query exceeded the statement timeout; narrow it") from None
+    """One row. Database refusals of a value and timeouts become problems in api/errors.py."""
+    async with pool.connection() as conn:
+        return await (await conn.execute(statement, params)).fetchone()
 
 
 async def number_matched(pool: AsyncConnectionPool, layer: Layer, query: ItemsQuery) -> int:
@@ -77,14 +73,12 @@ async def items(
     sortby: str | None = Query(None, description="e.g. +name,-population"),
     properties: str | None = Query(None, description="Comma-separated properties to include"),
     crs: str | None = Query(None, description="CRS of the response geometries (Part 2)"),
-    f: str | None = Query(None, description="json or html"),
+    f: str | None = Query(None, description="json (GeoJSON), html or csv (properties and a WKT geometry column)"),
 ):
     layer = layer_or_404(collectionId)
+    fmt = output_format(request, ITEM_FORMATS)
     query = parse_items_query(request, layer)
-    try:
-        statement, params = items_sql(layer, query)
-    except QueryError as exc:
-        raise Problem(400, exc.title, exc.detail) from None
+    statement, params = items_sql(layer, query)
     features, returned = await run(pool, statement, params)
     if returned < query.limit and (returned > 0 or query.offset == 0):
         matched = query.offset + returned  # a short page is the last one: no count query needed
@@ -93,9 +87,16 @@ async def items(
     head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
             "links": page_links(request, layer, query, returned, matched)}
     headers = {"Content-Crs": f"<{query.crs.uri}>"}
-    if wants_html(request):
+    if fmt == "html":
         document = {**head, "features": json.loads(f"[{features}]")}
         return respond(request, render(document, layer.title), HTML, layer.cache_seconds, headers=headers)
+    if fmt == "csv":
+        names = query.properties if query.properties is not None else layer.property_names
+        headers["Content-Disposition"] = f'inline; filename="{layer.id}.csv"'
+        headers["Link"] = ", ".join(f'<{x["href"]}>; rel="{x["rel"]}"' for x in head["links"] if x["rel"] in
+                                    ("next", "prev"))
+        return respond(request, features_csv(json.loads(f"[{features}]"), names), CSV, layer.cache_seconds,
+                       headers={k: v for k, v in headers.items() if v})
     prefix = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
     body = f'{prefix},"features":[{features}]}}'.encode()
     return respond(request, body, GEOJSON, layer.cache_seconds, headers=headers)
@@ -132,12 +133,10 @@ async def item(
     if unknown:
         raise Problem(400, "Unknown parameter", f"unknown query parameter(s): {', '.join(unknown)}")
     feature_id = parse_feature_id(layer, featureId)
-    try:
-        out_crs = crs_by_uri(crs)
-        props = request.query_params.get("properties")
-        statement, params = item_sql(layer, feature_id, out_crs, props.split(",") if props else None)
-    except QueryError as exc:
-        raise Problem(400, exc.title, exc.detail) from None
+    fmt = output_format(request, ("json", "html"))
+    out_crs = crs_by_uri(crs)
+    props = request.query_params.get("properties")
+    statement, params = item_sql(layer, feature_id, out_crs, props.split(",") if props else None)
     row = await run(pool, statement, params)
     if row is None:
         raise Problem(404, "Not Found", f"no feature {featureId} in {layer.id}")
@@ -148,7 +147,7 @@ async def item(
                         link(root, "collection", JSON, layer.title)]
     headers = {"Content-Crs": f"<{out_crs.uri}>"}
     etag = item_etag(layer, feature_id, row[1])
-    if wants_html(request):
+    if fmt == "html":
         return respond(request, render(feature, f"{layer.title}: {featureId}"), HTML, layer.cache_seconds,
                        headers=headers)
     return respond(request, feature, GEOJSON, layer.cache_seconds, headers=headers, etag=etag)

@@ -9,16 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import admin, editor, principal
 from api.errors import Problem
-from api.features.collections import layer_or_404
 from api.features.items import item_etag
 from api.features.writes import editable_target, execute, written
 from gis import auth as tokens
-from gis import moderation
+from gis import edits, moderation
 from gis.auth import Principal
-from gis.moderation import EDITABLE
 
 router = APIRouter(tags=["Moderation"])
-INSTANCES = EDITABLE["instances"]
+QUEUE = "instances"  # the moderated collection whose queue these routes show
 
 
 class Decision(BaseModel):
@@ -39,7 +37,7 @@ async def pending(request: Request, caller: Principal = Depends(principal)):
     organization = None if caller.is_editor else caller.organization_id
     states = ("pending",) if caller.is_editor else ("pending", "rejected")
     rows = await execute(request, caller, lambda conn: moderation.submissions(conn, organization, states))
-    layer = layer_or_404("instances")
+    layer, _, _ = editable_target(QUEUE)
     return {"submissions": [{**row, "etag": item_etag(layer, row["id"], row["version"])} for row in rows]}
 
 
@@ -47,17 +45,17 @@ async def pending(request: Request, caller: Principal = Depends(principal)):
 async def decide(instanceId: int, decision: Decision, request: Request,  # noqa: N803
                  caller: Principal = Depends(editor)):
     state = "approved" if decision.decision == "approve" else "rejected"
-    layer = layer_or_404("instances")
+    layer, policy, _ = editable_target(QUEUE)
     version = await execute(request, caller,
-                            lambda conn: moderation.moderate(conn, instanceId, state, decision.reason))
+                            lambda conn: moderation.moderate(conn, policy, instanceId, state, decision.reason))
     return written(request, layer, instanceId, version, 200, moderation=state)
 
 
 @router.post("/collections/{collectionId}/items/{featureId}/restore", summary="Undo a delete (editors)")
 async def restore(collectionId: str, featureId: str, request: Request,  # noqa: N803
                   caller: Principal = Depends(editor)):
-    layer, editable, row_id = editable_target(collectionId, featureId)
-    version = await execute(request, caller, lambda conn: moderation.restore(conn, editable, row_id))
+    layer, policy, row_id = editable_target(collectionId, featureId)
+    version = await execute(request, caller, lambda conn: edits.restore(conn, policy, row_id))
     return written(request, layer, row_id, version, 200)
 
 
@@ -65,8 +63,8 @@ async def restore(collectionId: str, featureId: str, request: Request,  # noqa: 
             summary="Every change to a feature: who, when, previous and new values (editors)")
 async def history(collectionId: str, featureId: str, request: Request,  # noqa: N803
                   caller: Principal = Depends(editor)):
-    _, editable, row_id = editable_target(collectionId, featureId)
-    return {"changes": await execute(request, caller, lambda conn: moderation.history(conn, editable, row_id))}
+    _, policy, row_id = editable_target(collectionId, featureId)
+    return {"changes": await execute(request, caller, lambda conn: edits.history(conn, policy, row_id))}
 
 
 @router.get("/admin/tokens", summary="API tokens, never their secrets (admins)")
@@ -79,7 +77,7 @@ async def create_token(body: TokenIn, request: Request, caller: Principal = Depe
     try:
         token_id, secret = await execute(
             request, caller, lambda conn: tokens.create_token(conn, body.role, body.name, body.organization))
-    except tokens.TokenError as exc:
+    except tokens.TokenError as exc:  # the role/organisation pair is wrong: nothing was stored
         raise Problem(400, "Invalid token request", str(exc)) from None
     return {"id": token_id, "role": body.role, "name": body.name, "token": secret}
 

@@ -8,7 +8,7 @@ import cql2
 from fastapi import Request
 
 from api.errors import Problem
-from layers.features_sql import ItemsQuery, QueryError, crs_by_uri, parse_datetime_interval
+from layers.features_sql import ItemsQuery, crs_by_uri, parse_datetime_interval
 from layers.layer import Layer
 
 MAX_LIMIT = 10_000
@@ -65,27 +65,24 @@ def parse_items_query(request: Request, layer: Layer) -> ItemsQuery:
     unknown = [k for k in params if k not in STANDARD and layer.get_property(k) is None]
     if unknown:
         raise _bad("Unknown parameter", f"unknown query parameter(s): {', '.join(unknown)}")
-    try:
-        query = ItemsQuery(
-            limit=_integer(params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-            offset=_integer(params.get("offset"), "offset", 0, 0, MAX_OFFSET),
-            crs=crs_by_uri(params.get("crs")),
-            bbox_crs=crs_by_uri(params.get("bbox-crs"), "bbox-crs"),
-            filter_crs=crs_by_uri(params.get("filter-crs"), "filter-crs"),
-            equals={k: v for k, v in params.items() if k not in STANDARD},
-        )
-        if "bbox" in params:
-            query.bbox = _numbers(params["bbox"], "bbox")
-        if "datetime" in params:
-            query.interval = parse_datetime_interval(params["datetime"])
-        if "filter" in params:
-            query.cql = parse_filter(params["filter"], params.get("filter-lang"))
-        elif "filter-lang" in params:
-            raise _bad("Invalid filter-lang", "filter-lang without filter")
-        if "sortby" in params:
-            query.sortby = [(n.lstrip("+-"), n.startswith("-")) for n in _names(params["sortby"])]
-        if "properties" in params:
-            query.properties = _names(params["properties"])
-    except QueryError as exc:
-        raise _bad(exc.title, exc.detail) from None
+    query = ItemsQuery(
+        limit=_integer(params.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=_integer(params.get("offset"), "offset", 0, 0, MAX_OFFSET),
+        crs=crs_by_uri(params.get("crs")),
+        bbox_crs=crs_by_uri(params.get("bbox-crs"), "bbox-crs"),
+        filter_crs=crs_by_uri(params.get("filter-crs"), "filter-crs"),
+        equals={k: v for k, v in params.items() if k not in STANDARD},
+    )
+    if "bbox" in params:
+        query.bbox = _numbers(params["bbox"], "bbox")
+    if "datetime" in params:
+        query.interval = parse_datetime_interval(params["datetime"])
+    if "filter" in params:
+        query.cql = parse_filter(params["filter"], params.get("filter-lang"))
+    elif "filter-lang" in params:
+        raise _bad("Invalid filter-lang", "filter-lang without filter")
+    if "sortby" in params:
+        query.sortby = [(n.lstrip("+-"), n.startswith("-")) for n in _names(params["sortby"])]
+    if "properties" in params:
+        query.properties = _names(params["properties"])
     return query

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.features.collections import layer_or_404
-from api.features.http import base_url, send
+from api.http import base_url, layer_or_404, send
 from api.routing import get_and_head
 from layers.layer import Layer, Property
 
@@ -33,11 +32,10 @@ def property_schema(prop: Property) -> dict:
 
 
 def queryables_document(layer: Layer, self_url: str) -> dict:
-    properties = {
-        "id": {"title": "Identificador", "type": layer.id_type, "x-ogc-role": "id"},
-        "geometry": {"title": "Geometría", "format": GEOMETRY_FORMAT.get(layer.geometry_type, "geometry-any"),
-                     "x-ogc-role": "primary-geometry"},
-    }
+    properties = {"id": {"title": "Identificador", "type": layer.id_type, "x-ogc-role": "id"}}
+    if layer.has_geometry:
+        properties["geometry"] = {"title": "Geometría", "x-ogc-role": "primary-geometry",
+                                  "format": GEOMETRY_FORMAT.get(layer.geometry_type, "geometry-any")}
     properties.update({p.name: property_schema(p) for p in layer.properties if p.filterable})
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

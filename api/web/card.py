@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from api.agenda import AgendaFilter, activity_json, fetch_activities, public_base
+from api.agenda import AgendaFilter, activity_json, fetch_activities
 from api.database import get_pool
 from api.errors import Problem
+from api.http import base_url
 
 router = APIRouter(tags=["map"])
 
@@ -71,7 +72,7 @@ async def instance_card(request: Request, instance_id: int, pool: AsyncConnectio
     found = await fetch_all(pool, INSTANCE, instance_id)
     if not found:
         raise Problem(404, "Not Found", f"no published instance with id {instance_id}")
-    base = public_base(request)
+    base = base_url(request)
     upcoming = AgendaFilter(instance=instance_id, limit=NEXT_ACTIVITIES)
     activities = await fetch_activities(pool, upcoming, datetime.now(UTC))
     standards = await fetch_all(pool, STANDARDS, instance_id)

@@ -35,6 +35,13 @@ def read_census(path: Path, field: str, code_field: str | None = None) -> gpd.Ge
         raise CensusError(f"{path.name}: {field} is missing, not a number or negative in features {bad[:10]}")
     if not layer.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         raise CensusError(f"{path.name}: every feature must be a polygon")
+    # An invalid area (a self-intersecting "bow-tie" ring, say) has no well-defined area to interpolate from:
+    # refuse the file rather than guess a repair. (make_valid below only mends what reprojection may introduce.)
+    invalid = layer.index[~layer.geometry.is_valid].tolist()
+    if invalid:
+        reasons = "; ".join(f"feature {i}: {shapely.is_valid_reason(layer.geometry.loc[i])}" for i in invalid[:10])
+        raise CensusError(f"{path.name}: invalid polygons (self-intersecting or otherwise) in features {invalid[:10]} "
+                          f"({reasons}); repair them (e.g. QGIS 'Fix geometries') and load again")
     geometry = layer.geometry.to_crs("EPSG:4326").make_valid()
     return gpd.GeoDataFrame({"population": population.astype(float),
                              "code": layer[code_field].astype(str) if code_field else None},

@@ -20,13 +20,16 @@ from gis.index.accessibility import BarrioAccess, CellAccess, CircuityDistance, 
 from gis.index.composite import aggregate, pillar_points, ranks, weight_vector
 from gis.index.grid import Grid, build_grid
 from gis.index.inputs import Inputs, read_inputs
-from gis.index.parameters import METHOD_VERSION, IndexParameters, load_parameters
+from gis.index.parameters import IndexParameters, load_parameters
 from gis.index.pillars import (
+    Diversity,
     Offer,
     OfferPillars,
     Satisfaction,
     build_offer,
+    diversity_pillar,
     offer_pillars,
+    participant_diversity,
     satisfaction,
 )
 from gis.index.uncertainty import RankInterval, rank_uncertainty
@@ -45,6 +48,7 @@ class IndexResult:
     access: BarrioAccess
     offer: Offer
     pillars: OfferPillars
+    diversity: Diversity
     satisfaction: Satisfaction
     composite: np.ndarray  # per barrio, points 0–100
     rank: np.ndarray
@@ -62,7 +66,7 @@ class IndexResult:
             "uncovered_population": self.access.uncovered_population,
             "accessibility": self.access.coverage,
             "quality": self.pillars.quality,
-            "diversity": self.pillars.diversity,
+            "diversity": self.diversity.value,
             "satisfaction": self.satisfaction.value,
             "satisfaction_score": self.satisfaction.score,
             "satisfaction_source": self.satisfaction.source,
@@ -76,6 +80,11 @@ class IndexResult:
             "mixed_share": self.pillars.promoter_shares["mixed"],
             "offer_count": self.pillars.offer_count,
             "in_person_count": self.pillars.in_person_count,
+            "theme_diversity": self.diversity.themes,
+            "participant_diversity": self.diversity.participants,
+            "participant_answers": nullable_int(self.diversity.participant_answers,
+                                                ~np.isnan(self.diversity.participants)),
+            "diversity_fallback": self.diversity.fallback,
             "composite": self.composite,
             "rank": self.rank,
             "rank_median": self.interval.median,
@@ -125,13 +134,17 @@ def compute_index(inputs: Inputs, params: IndexParameters, grid: Grid | None = N
     offer = build_offer(grid, piece_population, barrios, inst, model, params.offer_distance_m)
     matrix = offer.matrix(len(barrios.ids), len(inst.ids))
     pillars = offer_pillars(matrix, inst, inputs.criteria, inputs.themes, inputs.kinds)
+    participants = (participant_diversity(matrix, inputs.participants, len(barrios.ids),
+                                          params.participant_min_answers, params.participant_dimensions)
+                    if params.uses_participants else None)
+    diversity = diversity_pillar(pillars.diversity, participants, params.participant_weight)
     satisfied = satisfaction(barrios, inst, inputs.responses, matrix, params.satisfaction_min_responses)
     points = pillar_points({"accessibility": access.coverage, "quality": pillars.quality,
-                            "diversity": pillars.diversity, "satisfaction": satisfied.value})
+                            "diversity": diversity.value, "satisfaction": satisfied.value})
     composite = aggregate(points, weight_vector(params), params.aggregation == "geometric", params.geometric_floor)
     result = IndexResult(params=params, inputs=inputs, grid=grid, piece_population=piece_population,
                          cell_population=cell_population, cells=cells, access=access, offer=offer, pillars=pillars,
-                         satisfaction=satisfied, composite=composite, rank=ranks(composite),
+                         diversity=diversity, satisfaction=satisfied, composite=composite, rank=ranks(composite),
                          interval=rank_uncertainty(points, params), districts=pd.DataFrame())
     return _with_districts(result)
 
@@ -245,7 +258,7 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
         if regridded:  # a new grid starts without cell results (and this process's memory of them is void)
             runs.store_grid(conn, grid, inputs.barrios.ids, inputs.grid_signature)
         current = runs.current_cells(conn, grid.resolution) if regridded else current_cells(conn, url, grid.resolution)
-        record = {"method_version": METHOD_VERSION, "parameters": params.as_record(),
+        record = {"method_version": params.method_version, "parameters": params.as_record(),
                   "population_method": inputs.population_method, "input_counts": input_counts(result),
                   "trigger": trigger, "path": path, "changed_instance_id": changed_instance_id,
                   "summary": summary(result)}

@@ -1,9 +1,10 @@
 """Reading an index run's inputs from PostGIS: barrios (with census populations when loaded), active approved
-instances with their standards and commitments, and satisfaction answers aggregated per instance and barrio."""
+instances with their standards and commitments, and satisfaction answers aggregated per instance and barrio (and,
+for method 2's participant diversity, per instance, age band, gender and barrio of residence)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import shapely
 from gis.index import census
 from gis.index.grid import Barrios, to_metric
 from gis.index.parameters import IndexParameters
-from gis.index.pillars import Instances, Responses
+from gis.index.pillars import AGE_BANDS, GENDERS, Instances, Participants, Responses
 
 # Meetings per month by declared frequency, for `supply = "meetings_per_month"` (irregular: one every 2 months).
 MEETINGS_PER_MONTH = {"weekly": 52 / 12, "biweekly": 26 / 12, "monthly": 1.0, "quarterly": 1 / 3, "yearly": 1 / 12,
@@ -31,6 +32,7 @@ class Inputs:
     kinds: list[str]
     population_method: str
     grid_signature: str = ""
+    participants: Participants = field(default_factory=Participants.empty)
 
 
 BARRIOS_SQL = """
@@ -65,6 +67,14 @@ JOIN monitor.instances i ON i.id = r.instance_id
 WHERE r.kind = 'satisfaction' AND i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
 GROUP BY 1, 2
 """
+# The same answers (the satisfaction survey of an instance's participants) by who answered.
+PARTICIPANTS_SQL = """
+SELECT r.instance_id, r.age_band, r.gender, COALESCE(r.respondent_barrio_id, -1), count(*)
+FROM monitor.survey_responses r
+JOIN monitor.instances i ON i.id = r.instance_id
+WHERE r.kind = 'satisfaction' AND i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
+GROUP BY 1, 2, 3, 4
+"""
 
 
 def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
@@ -83,6 +93,8 @@ def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
         methods = [from_census[1]]
     instances = instances_from_rows(conn.execute(INSTANCES_SQL).fetchall(), params)
     responses = responses_from_rows(conn.execute(RESPONSES_SQL).fetchall(), instances.ids, barrios.ids)
+    participants = (participants_from_rows(conn.execute(PARTICIPANTS_SQL).fetchall(), instances.ids, barrios.ids)
+                    if params.uses_participants else Participants.empty())
     return Inputs(
         barrios=barrios, instances=instances, responses=responses,
         criteria=conn.execute("SELECT count(*) FROM monitor.standard_criteria").fetchone()[0],
@@ -90,6 +102,7 @@ def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
         kinds=[r[0] for r in conn.execute("SELECT code FROM monitor.instance_kinds ORDER BY code")],
         population_method=", ".join(methods) + "; areal weighting to H3 cells",
         grid_signature=conn.execute(SIGNATURE_SQL).fetchone()[0] or "",
+        participants=participants,
     )
 
 
@@ -123,3 +136,18 @@ def responses_from_rows(rows: list[tuple], instance_ids: np.ndarray, barrio_ids:
     barrio = frame.barrio.map(barrio_position).fillna(-1).to_numpy(np.int64)
     return Responses(instance=instance_position.loc[frame.instance].to_numpy(np.int64), barrio=barrio,
                      count=frame["count"].to_numpy(float), total=frame.total.to_numpy(float))
+
+
+def participants_from_rows(rows: list[tuple], instance_ids: np.ndarray, barrio_ids: np.ndarray) -> Participants:
+    """(instance id, age band, gender, respondent barrio id or -1, count) rows as category positions (-1: unstated)."""
+    instance_position = pd.Series(np.arange(len(instance_ids)), index=instance_ids)
+    frame = pd.DataFrame(rows, columns=["instance", "age_band", "gender", "barrio", "count"])
+    frame = frame[frame.instance.isin(instance_position.index)]
+
+    def position(values: pd.Series, categories) -> np.ndarray:
+        lookup = pd.Series(np.arange(len(categories)), index=list(categories))
+        return values.map(lookup).fillna(-1).to_numpy(np.int64)
+
+    return Participants(instance=instance_position.loc[frame.instance].to_numpy(np.int64),
+                        age_band=position(frame.age_band, AGE_BANDS), gender=position(frame.gender, GENDERS),
+                        barrio=position(frame.barrio, barrio_ids), count=frame["count"].to_numpy(float))

@@ -1,4 +1,7 @@
-"""The offer of each barrio and the quality, diversity and satisfaction pillars (method §4–6)."""
+"""The offer of each barrio and the quality, diversity and satisfaction pillars (method §4–6).
+
+Diversity, method 2: theme diversity combined with the diversity of the participants who answered the survey about
+the barrio's offer (`participant_diversity`, `diversity_pillar`); method 1 uses theme diversity alone."""
 
 from __future__ import annotations
 
@@ -44,6 +47,30 @@ class Responses:
     barrio: np.ndarray
     count: np.ndarray
     total: np.ndarray
+
+
+# The categories of a survey answer that participant diversity counts (the CHECK constraints of
+# monitor.survey_responses). `prefer_not_to_say` and a blank answer state no gender: they are left out of it.
+AGE_BANDS = ("16-24", "25-34", "35-49", "50-64", "65+")
+GENDERS = ("female", "male", "non_binary", "other")
+
+
+@dataclass(frozen=True)
+class Participants:
+    """Survey answers about instances, counted per (instance j, age band, gender, respondent barrio b).
+
+    Categories are positions in AGE_BANDS, GENDERS and the barrios; -1 = not stated."""
+
+    instance: np.ndarray
+    age_band: np.ndarray
+    gender: np.ndarray
+    barrio: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Participants:
+        none = np.empty(0, np.int64)
+        return cls(instance=none, age_band=none, gender=none, barrio=none, count=np.empty(0))
 
 
 @dataclass(frozen=True)
@@ -170,6 +197,75 @@ def effective_number(shares: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         entropy = -np.where(shares > 0, shares * np.log(shares), 0.0).sum(axis=1)
     return np.where(shares.sum(axis=1) > 0, np.exp(entropy), 0.0)
+
+
+def normalised_effective_number(counts: np.ndarray, k: int) -> np.ndarray:
+    """Per row of category counts: e^H / min(K, n), n the answers counted and K the categories; nan when n < k.
+
+    e^H (Shannon's effective number) is the number of equally large groups that would be as diverse; n answers can
+    form at most min(K, n) groups, so the value is 1 when the answers are spread as evenly as they can be."""
+    counts = np.asarray(counts, dtype=float)
+    n = counts.sum(axis=1)
+    shares = np.divide(counts, n[:, None], out=np.zeros_like(counts), where=n[:, None] > 0)
+    cap = np.minimum(counts.shape[1], n)
+    value = np.divide(effective_number(shares), cap, out=np.full(len(n), np.nan), where=cap > 0)
+    return np.where(n >= k, value, np.nan)
+
+
+@dataclass(frozen=True)
+class ParticipantDiversity:
+    value: np.ndarray  # mean over the dimensions of normalised_effective_number; nan when no dimension has k answers
+    answers: np.ndarray  # N_b: answers about the barrio's offer (published only when `value` is used)
+    dimensions: dict[str, np.ndarray]  # each dimension's value, nan below k answers stating it
+
+
+def participant_diversity(offer_matrix: sparse.csr_matrix, participants: Participants, n_barrios: int, k: int,
+                          dimensions: tuple[str, ...]) -> ParticipantDiversity:
+    """Method 2: the diversity of the people who answered the survey about the instances of each barrio's offer.
+
+    For each dimension (age band, gender, barrio of residence), the answers about O_b that state it are counted by
+    category and scored by `normalised_effective_number`; a dimension stated by fewer than k answers is left out
+    (privacy); the value is the mean of the dimensions left, nan when none is."""
+    n_instances = offer_matrix.shape[1]
+    p = participants
+    answers = offer_matrix @ np.bincount(p.instance, weights=p.count, minlength=n_instances)
+    categories = {"age_band": (p.age_band, len(AGE_BANDS)), "gender": (p.gender, len(GENDERS)),
+                  "barrio": (p.barrio, n_barrios)}
+    values = {}
+    for name in dimensions:
+        codes, size = categories[name]
+        stated = codes >= 0
+        by_instance = sparse.csr_matrix((p.count[stated], (p.instance[stated], codes[stated])),
+                                        shape=(n_instances, size))  # repeated pairs add up
+        values[name] = normalised_effective_number((offer_matrix @ by_instance).toarray(), k)
+    stacked = np.column_stack([values[name] for name in dimensions])
+    used = ~np.isnan(stacked)
+    total = np.where(used, stacked, 0.0).sum(axis=1)
+    count = used.sum(axis=1)
+    value = np.divide(total, count, out=np.full(len(total), np.nan), where=count > 0)
+    return ParticipantDiversity(value=value, answers=np.rint(answers).astype(np.int64), dimensions=values)
+
+
+@dataclass(frozen=True)
+class Diversity:
+    value: np.ndarray  # the pillar
+    themes: np.ndarray  # theme diversity (method 1's pillar)
+    participants: np.ndarray  # participant diversity used in the pillar; nan when not used (or method 1)
+    participant_answers: np.ndarray  # answers behind `participants` (0 when not used)
+    fallback: np.ndarray  # method 2 only: too few answers, the pillar is theme diversity alone
+
+
+def diversity_pillar(themes: np.ndarray, participants: ParticipantDiversity | None, weight: float) -> Diversity:
+    """Method 2: (1 − w) · themes + w · participants, or themes alone (flagged) where participants is nan.
+    Method 1 (`participants` None): themes."""
+    n = len(themes)
+    if participants is None:
+        return Diversity(value=themes, themes=themes, participants=np.full(n, np.nan),
+                         participant_answers=np.zeros(n, np.int64), fallback=np.zeros(n, bool))
+    known = ~np.isnan(participants.value)
+    value = np.where(known, (1 - weight) * themes + weight * np.where(known, participants.value, 0.0), themes)
+    return Diversity(value=value, themes=themes, participants=participants.value,
+                     participant_answers=np.where(known, participants.answers, 0), fallback=~known)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,10 @@
 
 Writers never wait: the triggers of 0003_index.sql only `pg_notify` (delivered at commit). Many writes in a burst
 make one run; a burst that touched a single instance is recorded as that instance's incremental run.
+
+One recomputer per database, however many server processes run: each process's recomputer tries to take a
+session advisory lock (`LEADER_KEY`) on its listening connection; only the holder listens and recomputes, the
+others retry every few seconds and take over if the holder's connection goes away (a process stops or dies).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from gis.index.compute import run
 from gis.index.parameters import IndexParameters, load_parameters
 
 CHANNEL = "monitor_index"
+LEADER_KEY = 5_000_002  # pg_try_advisory_lock key, held for a session: the one recomputer of a database
 log = logging.getLogger("monitor.index")
 
 
@@ -42,10 +47,13 @@ class Burst:
 
 
 class Recomputer:
-    """The background task: one per application process; runs are serialised by an advisory lock anyway."""
+    """The background task of a process; it recomputes only while it leads (holds `LEADER_KEY`)."""
 
-    def __init__(self, url: str, params: IndexParameters | None = None, max_wait_factor: int = 10):
+    def __init__(self, url: str, params: IndexParameters | None = None, max_wait_factor: int = 10,
+                 follower_poll_seconds: float = 5.0):
         self.url = url
+        self.follower_poll_seconds = follower_poll_seconds
+        self.leading = False
         self.params = params or load_parameters()
         self.max_wait = max(self.params.debounce_seconds * max_wait_factor, 1.0)
         self.last: dict | None = None  # the record of the latest run this process made
@@ -61,11 +69,30 @@ class Recomputer:
         if row is None or row[0] != json.loads(json.dumps(self.params.as_record())):
             await self._run(Burst(tables={"startup"}), trigger="startup")
 
-    async def listen(self) -> None:
-        """Runs until cancelled; reconnects after a lost connection."""
+    async def try_lead(self) -> psycopg.AsyncConnection | None:
+        """A connection holding the leader lock, or None when another process leads."""
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        try:
+            taken = (await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_KEY,))).fetchone())[0]
+        except BaseException:
+            await conn.close()
+            raise
+        if not taken:
+            await conn.close()
+            return None
+        self.leading = True
+        return conn
+
+    async def listen(self, conn: psycopg.AsyncConnection | None = None) -> None:
+        """Runs until cancelled: waits for leadership (unless `conn` already holds it), then listens and
+        recomputes; after a lost connection it starts over (another process may have taken the lead)."""
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                while conn is None:
+                    conn = await self.try_lead()
+                    if conn is None:
+                        await asyncio.sleep(self.follower_poll_seconds)
+                async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     await self._serve(conn)
             except asyncio.CancelledError:
@@ -73,6 +100,11 @@ class Recomputer:
             except Exception as exc:  # the listener must outlive a database restart
                 log.warning("index recompute listener: %s; retrying in 5 s", exc)
                 await asyncio.sleep(5)
+            finally:
+                self.leading = False
+                if conn is not None and not conn.closed:
+                    await conn.close()
+                conn = None
 
     async def _serve(self, conn: psycopg.AsyncConnection) -> None:
         while True:

@@ -1,4 +1,21 @@
+from gis import registry, tables
+from gis.edits import EditPolicy, Parent, Reference
 from layers.layer import Layer, Property
+
+EDIT = EditPolicy(
+    table=tables.activities,
+    model=registry.ActivityIn,
+    read_only=frozenset({"id", "version", "updated_at", "instance_name", "kind", "barrio", "barrio_id",
+                         "district"}),
+    parent=Parent("instance_id", tables.instances),
+    checks=(registry.check_in_a_barrio, registry.check_duplicate_activity),
+    import_names=("activities", "actividades", "agenda"),
+    import_references=(
+        Reference("instance_external_id", "instance_id", tables.instances, ("external_id",)),
+        Reference("instance", "instance_id", tables.instances, ("name",), label="instance (name)"),
+    ),
+    file_keys=lambda item: [("instance, title and start", item.instance_id, item.title.lower(), item.starts_at)],
+)
 
 LAYER = Layer(
     id="activities",
@@ -30,10 +47,11 @@ LAYER = Layer(
     minzoom=10,
     maxzoom=16,
     cluster_below_zoom=13,
+    role="agenda_points",
     datetime_columns=("starts_at", "ends_at"),
     order_by="starts_at, id",
     cache_seconds=30,
-    editable=True,
+    edit=EDIT,
     style=(
         {
             "id": "activities-circle",

@@ -1,10 +1,7 @@
 from layers.layer import Layer, Property
+from layers.ramps import index_fills
 
 PILLAR_NOTE = "0–1 (0 worst, 1 best)"
-
-# The composite index (0–100) from red to green; the district layer shares it so both maps read alike.
-COMPOSITE_COLOURS = ["interpolate", ["linear"], ["coalesce", ["get", "composite"], 0],
-                     0, "#d7191c", 40, "#fdae61", 60, "#ffffbf", 80, "#a6d96a", 100, "#1a9641"]
 
 LAYER = Layer(
     id="barrio_index",
@@ -51,24 +48,26 @@ LAYER = Layer(
         Property("cso_share", "number", "Proporción de la sociedad civil", in_tiles=False),
         Property("mixed_share", "number", "Proporción mixta", in_tiles=False),
         Property("run_id", "integer", "Corrida del índice", in_tiles=False),
+        Property("theme_diversity", "number", f"Diversidad de temas {PILLAR_NOTE}", in_tiles=False),
+        Property("participant_diversity", "number",
+                 f"Diversidad de participantes (edad, género, barrio; método 2) {PILLAR_NOTE}", in_tiles=False),
+        Property("participant_answers", "integer", "Respuestas (≥ 5) detrás de la diversidad de participantes",
+                 in_tiles=False),
+        Property("diversity_fallback", "boolean",
+                 "Diversidad solo de temas: menos de 5 respuestas sobre la oferta (método 2)"),
     ),
     minzoom=0,
     maxzoom=16,
     simplify=True,
     cache_seconds=60,
     is_analytics=True,
+    # One hidden fill per field (composite and pillars) with the ramps of layers/ramps.py, shared with the
+    # district layer and the web map, so a value has one colour everywhere.
     style=(
-        {
-            "id": "barrio_index-fill",
-            "type": "fill",
-            "layout": {"visibility": "none"},
-            "paint": {
-                "fill-color": COMPOSITE_COLOURS,
-                "fill-opacity": 0.65,
-            },
-        },
+        *index_fills("barrio_index"),
         {"id": "barrio_index-line", "type": "line", "layout": {"visibility": "none"},
          "paint": {"line-color": "#555555", "line-width": 0.6}},
     ),
     attribution="Monitor de Participación Ciudadana de Rosario; Municipalidad de Rosario (barrios)",
+    role="index_barrio",
 )

@@ -26,4 +26,5 @@ LAYER = Layer(
         {"id": "barrios-line", "type": "line", "paint": {"line-color": "#9a8f7a", "line-width": 0.8}},
     ),
     attribution="Municipalidad de Rosario, capa Barrios",
+    role="barrio_boundaries",
 )

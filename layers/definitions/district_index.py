@@ -1,5 +1,5 @@
-from layers.definitions.barrio_index import COMPOSITE_COLOURS
 from layers.layer import Layer, Property
+from layers.ramps import index_fills
 
 LAYER = Layer(
     id="district_index",
@@ -36,16 +36,7 @@ LAYER = Layer(
     simplify=True,
     cache_seconds=60,
     is_analytics=True,
-    style=(
-        {
-            "id": "district_index-fill",
-            "type": "fill",
-            "layout": {"visibility": "none"},
-            "paint": {
-                "fill-color": COMPOSITE_COLOURS,
-                "fill-opacity": 0.5,
-            },
-        },
-    ),
+    style=index_fills("district_index"),  # the barrio layer's ramps (layers/ramps.py)
     attribution="Monitor de Participación Ciudadana de Rosario",
+    role="index_district",
 )

@@ -25,4 +25,5 @@ LAYER = Layer(
         {"id": "districts-line", "type": "line", "paint": {"line-color": "#3b3b58", "line-width": 2.2}},
     ),
     attribution="Municipalidad de Rosario (barrios); distritos derivados",
+    role="district_boundaries",
 )

@@ -1,4 +1,5 @@
 from layers.layer import Layer, Property
+from layers.ramps import HEXAGONS
 
 LAYER = Layer(
     id="hexagons",
@@ -33,14 +34,12 @@ LAYER = Layer(
             "type": "fill",
             "layout": {"visibility": "none"},
             "paint": {
-                "fill-color": ["case", ["==", ["get", "coverage"], 1],
-                               ["interpolate", ["linear"], ["get", "e2sfca"],
-                                0, "#c7e9c0", 5, "#41ab5d", 20, "#00441b"],
-                               "#fc9272"],
+                "fill-color": HEXAGONS.expression(),  # layers/ramps.py: also the web map's legend
                 "fill-opacity": 0.55,
                 "fill-outline-color": "#ffffff",
             },
         },
     ),
     attribution="Monitor de Participación Ciudadana de Rosario; H3 (Uber)",
+    role="hexagon_grid",
 )

@@ -1,7 +1,26 @@
+from gis import registry, tables
+from gis.edits import EditPolicy, Reference
 from layers.layer import Layer, Property
 
 KINDS = ("consejo_barrial", "presupuesto_participativo", "vecinal", "thematic_council", "roundtable",
          "public_hearing", "digital_process", "cso_initiative", "district_centre", "interdistrict_council")
+
+EDIT = EditPolicy(
+    table=tables.instances,
+    model=registry.InstanceIn,
+    aliases={"scope_district": "scope_district_code"},
+    read_only=frozenset({"id", "version", "updated_at", "created_at", "kind_label", "organization", "barrio",
+                         "barrio_id", "district", "standards_met"}),
+    owner_column="organization_id",
+    moderated=True,
+    checks=(registry.check_instance_codes, registry.check_in_a_barrio, registry.check_duplicate_instance),
+    after_insert=registry.link_promoter,
+    keep_on_replace=("moderation", "moderation_reason", "organization_id"),
+    import_names=("instances", "instancias"),
+    import_references=(Reference("organization", "organization_id", tables.organizations, ("name", "external_id")),),
+    file_keys=lambda item: [("name, kind and venue", item.name.lower(), item.kind,
+                             tuple(round(c, 6) for c in item.venue.coordinates[:2]) if item.venue else None)],
+)
 
 LAYER = Layer(
     id="instances",
@@ -45,8 +64,9 @@ LAYER = Layer(
     minzoom=0,
     maxzoom=16,
     cluster_below_zoom=13,
+    role="registry_points",
     cache_seconds=30,
-    editable=True,
+    edit=EDIT,
     style=(
         {
             "id": "instances-circle",

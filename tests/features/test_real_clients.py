@@ -68,4 +68,7 @@ def test_qgis_reads_every_collection_and_feature(live_server, sql):
         expected = published(sql, layer.id, key_of(layer.id))
         assert sorted(read["keys"]) == expected
         assert read["feature_count"] == len(expected)
-        assert read["crs"] == "EPSG:4326" or (read["feature_count"] == 0 and read["crs"] == ""), layer.id
+        if layer.has_geometry:
+            assert read["crs"] == "EPSG:4326" or (read["feature_count"] == 0 and read["crs"] == ""), layer.id
+        else:  # a table without geometry (organizations): QGIS reads it as an attribute table
+            assert read["crs"] == "", layer.id

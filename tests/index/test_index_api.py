@@ -15,8 +15,7 @@ import pytest
 from index_helpers import least_served_cell, wait_for_run
 
 from gis.auth import create_token
-from gis.index.methodology import render
-from gis.index.parameters import IndexParameters, parameters_from_record
+from gis.index.parameters import IndexParameters
 
 ROOT = Path(__file__).resolve().parents[2]
 STABLE_FIELDS = {"coverage", "accessibility", "quality", "diversity", "satisfaction", "composite", "rank_median",
@@ -30,7 +29,7 @@ def assert_problem(response: httpx.Response, status: int) -> None:
 
 def test_index_publishes_the_latest_run_and_its_parameters(live_index):
     doc = live_index.get("/index").json()
-    assert doc["method_version"] == "1" and isinstance(doc["run_id"], int)
+    assert doc["method_version"] == "2" and isinstance(doc["run_id"], int)
     assert {"h3_resolution", "circuity_factor", "coverage_distance_m"} <= set(doc["parameters"])
     assert doc["parameters"]["h3_resolution"] == 9 and doc["parameters"]["circuity_factor"] == 1.25
     assert doc["parameters"]["coverage_distance_m"] == 800
@@ -104,7 +103,7 @@ def test_districts_runs_and_gaps(live_index):
     assert live_index.get("/index/districts", params={"f": "geojson"}).json()["features"][0]["geometry"]
 
     runs = live_index.get("/index/runs").json()["runs"]
-    assert runs and runs[0]["parameters"]["h3_resolution"] == 9 and runs[0]["method_version"] == "1"
+    assert runs and runs[0]["parameters"]["h3_resolution"] == 9 and runs[0]["method_version"] == "2"
     assert [r["id"] for r in runs] == sorted((r["id"] for r in runs), reverse=True)
     assert "input_counts" in live_index.get("/index/runs", params={"f": "csv"}).text.splitlines()[0]
     assert_problem(live_index.get("/index/runs", params={"limit": 0}), 400)
@@ -117,18 +116,94 @@ def test_districts_runs_and_gaps(live_index):
     assert [int(r["barrio_id"]) for r in csv_rows] == [g["barrio_id"] for g in gaps[:5]]
 
 
+def parameter_table(page: str) -> dict[str, str]:
+    """The rows of the page's `## Parameters` table."""
+    section = page.split("## Parameters", 1)[1]
+    rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("| ")]
+    return {name.strip(): value.strip() for name, value in rows[1:]}  # rows[0] is the header
+
+
+def metres(value: float) -> str:
+    return f"{value:,.0f} m"
+
+
+def assert_page_states(page: str, version: str, parameters: dict) -> None:
+    """What the methodology page must say for a run of this method version with these recorded parameters,
+    written out here from the method (../shared/docs/index-methodology.md) rather than from the renderer."""
+    table = parameter_table(page)
+    flat = " ".join(page.split())  # phrases are checked whatever the line breaks
+    assert f"Method version {version}." in flat and table["method version"] == version
+    assert table["H3 resolution"] == str(parameters["h3_resolution"])
+    assert table["circuity factor"] == f"{parameters['circuity_factor']:g}"
+    assert f"multiplied by {parameters['circuity_factor']:g}" in flat
+    assert table["coverage distance"] == metres(parameters["coverage_distance_m"])
+    assert table["offer distance"] == metres(parameters["offer_distance_m"])
+    assert table["E2SFCA supply"] == parameters["supply"] and table["aggregation"] == parameters["aggregation"]
+    k = parameters["satisfaction_min_responses"]
+    assert table["minimum answers for satisfaction (k)"] == str(k) and f"at least **k = {k}** answers" in flat
+    weights, pillars = parameters["weights"], ("accessibility", "quality", "diversity", "satisfaction")
+    assert table["weights"] == ", ".join(f"{p} {weights[p]:.2f}" for p in pillars)
+    assert table["Monte Carlo draws, seed"] == f"{parameters['monte_carlo_draws']:,}, {parameters['monte_carlo_seed']}"
+    for band in parameters["e2sfca_bands"]:
+        assert f"{band['max_distance_m']:,.0f} m | {band['weight']:g} |" in page
+
+    # The rules the code applies: the satisfaction fallbacks down to the whole city, and a missing pillar.
+    assert "**city fallback**: every answer in the city" in flat
+    assert f"When even the whole city has fewer than {k} answers the pillar is **missing**" in flat
+    assert "**A missing pillar is dropped and the weights rescaled**" in flat
+    left = {p: weights[p] for p in pillars if p != "satisfaction"}
+    rescaled = ", ".join(f"{p} {w / sum(left.values()):.2f}" for p, w in left.items())
+    assert f"a barrio without satisfaction is scored with {rescaled}." in flat
+
+    if version == "1":
+        assert "## Diversity (method version 1)" in page and "participant" not in flat.lower()
+        return
+    k_part, w = parameters["participant_min_answers"], parameters["participant_weight"]
+    assert table["minimum answers for participant diversity (k)"] == str(k_part)
+    assert table["weight of participant diversity in diversity (w)"] == f"{w:g}"
+    assert table["participant dimensions"] == ", ".join(parameters["participant_dimensions"])
+    assert "## Diversity (method version 2)" in page and f"**k = {k_part}** answers is left out" in flat
+    assert "`D = e^H / min(K, n)`" in flat and "`(1 − w) · theme diversity + w · participant diversity`" in flat
+    assert "falls back to **theme diversity alone**" in flat and f"with **w = {w:g}**" in flat
+
+    # The worked example's arithmetic, redone here from the answers the page lists.
+    example = page.split("| dimension | answers by group |", 1)[1].split("\n\n", 1)[0]
+    values = []
+    for line in example.splitlines()[2:]:
+        _, groups, n, effective, cap, value = (cell.strip() for cell in line.strip("|").split("|"))
+        counts = [int(part.rsplit(" ", 1)[1]) for part in groups.split(" (")[0].split(", ")]
+        entropy = -sum(c / sum(counts) * math.log(c / sum(counts)) for c in counts)
+        assert int(n) == sum(counts) and float(effective) == pytest.approx(math.exp(entropy), abs=5e-4)
+        if sum(counts) >= k_part:
+            assert float(value) == pytest.approx(math.exp(entropy) / int(cap), abs=5e-4)
+            values.append(float(value))
+        else:
+            assert value.startswith("left out")
+    participants = sum(values) / len(values)
+    theme = float(flat.split("With a theme diversity of ", 1)[1].split(",", 1)[0])
+    stated = float(flat.split(f"{w:g} × {participants:.3f} = **", 1)[1].split("**", 1)[0])
+    assert stated == pytest.approx((1 - w) * theme + w * participants, abs=1e-3)
+
+
 def test_methodology_is_written_from_the_parameters_used(live_index):
     run = live_index.get("/index/runs", params={"limit": 1}).json()["runs"][0]
     page = live_index.get("/index/methodology")
     assert page.headers["content-type"].startswith("text/markdown")
-    assert page.text == render(parameters_from_record(run["parameters"]), run)
-    assert "resolution 9" in page.text and "multiplied by 1.25" in page.text and "800 m" in page.text
+    assert_page_states(page.text, run["method_version"], run["parameters"])
+    assert f"Run {run['id']} of " in page.text and f"{run['input_counts']['cells']} H3 cells" in page.text
     as_json = live_index.get("/index/methodology", params={"f": "json"}).json()
-    assert as_json["parameters"]["coverage_distance_m"] == 800 and as_json["markdown"] == page.text
+    assert as_json["run_id"] == run["id"] and as_json["markdown"] == page.text
+    assert as_json["parameters"] == run["parameters"]
 
 
-def test_docs_methodology_is_the_page_for_the_default_configuration():
-    assert (ROOT / "docs" / "methodology.md").read_text() == render(IndexParameters.model_construct())
+def test_docs_methodology_states_the_default_configuration():
+    """docs/methodology.md is the page for the defaults: method 2 with the method's default values."""
+    page = (ROOT / "docs" / "methodology.md").read_text()
+    assert_page_states(page, "2", IndexParameters.model_construct().as_record())
+    table = parameter_table(page)  # the defaults of ../shared/docs/index-methodology.md and of method 2
+    assert (table["H3 resolution"], table["coverage distance"], table["offer distance"]) == ("9", "800 m", "1,200 m")
+    assert table["minimum answers for participant diversity (k)"] == "5"
+    assert table["weight of participant diversity in diversity (w)"] == "0.5"
 
 
 def test_index_layers_come_through_features_and_tiles(live_index):

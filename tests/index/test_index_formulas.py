@@ -242,7 +242,7 @@ def test_parameters_come_from_the_environment_and_are_validated(monkeypatch):
     monkeypatch.setenv("MONITOR_INDEX_CIRCUITY_FACTOR", "1.4")
     params = IndexParameters()
     assert params.h3_resolution == 10 and params.circuity_factor == 1.4
-    assert params.as_record()["h3_resolution"] == 10 and params.as_record()["method_version"] == "1"
+    assert params.as_record()["h3_resolution"] == 10 and params.as_record()["method_version"] == "2"
     monkeypatch.setenv("MONITOR_INDEX_H3_RESOLUTION", "12")
     with pytest.raises(ValueError):
         IndexParameters()

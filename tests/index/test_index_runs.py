@@ -39,7 +39,7 @@ def test_a_run_is_stored_with_its_parameters_population_method_and_counts(indexe
     (run_row,) = query(indexed_db, "SELECT method_version, parameters, population_method, input_counts, path "
                                    "FROM monitor.index_runs ORDER BY id DESC LIMIT 1")
     version, parameters, population_method, counts, path = run_row
-    assert version == "1" and path == "full"
+    assert version == "2" and path == "full"
     assert parameters["h3_resolution"] == 9 and parameters["circuity_factor"] == 1.25
     assert parameters["coverage_distance_m"] == 800 and parameters["monte_carlo_seed"] == 20211
     assert "uniform estimate" in population_method

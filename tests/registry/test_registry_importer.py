@@ -17,6 +17,7 @@ from pyproj import Transformer
 from shapely import Point
 
 from gis.importer import ImportRejected, import_path
+from layers.catalogue import EDIT_POLICIES
 
 # Points inside known barrios (ST_PointOnSurface of each): (lon, lat, mslink, district).
 CENTRO = (-60.6505, -32.9468, 15, "CENTRO")
@@ -87,7 +88,7 @@ def test_csv_with_lon_lat_loads_every_row(fresh_db, existing, tmp_path):
         instance_row(external_id="test:mesa-2", name="Consejo de Alvear", kind="consejo_barrial", promoter="state",
                      themes="vivienda", lon=ALVEAR[0], lat=ALVEAR[1], scope="barrio", start_date="2026-03-01"),
     ])
-    assert import_path(fresh_db, path) == {"file": "instances.csv", "imported": {"instances": 2}}
+    assert import_path(fresh_db, EDIT_POLICIES, path) == {"file": "instances.csv", "imported": {"instances": 2}}
     assert placed(fresh_db, "test:mesa-1") == (15, "CENTRO", CENTRO[0], CENTRO[1])
     assert placed(fresh_db, "test:mesa-2")[:2] == (20, "SUDOESTE")
     with psycopg.connect(fresh_db) as conn:
@@ -104,7 +105,7 @@ def test_csv_with_lon_lat_loads_every_row(fresh_db, existing, tmp_path):
 
 def test_csv_with_a_wkt_column_loads(fresh_db, tmp_path):
     row = instance_row(lon=None, lat=None, wkt=f"POINT ({LUDUENA[0]} {LUDUENA[1]})")
-    assert import_path(fresh_db, write_csv(tmp_path / "mis_instancias.csv", [row]), layer="instances")[
+    assert import_path(fresh_db, EDIT_POLICIES, write_csv(tmp_path / "mis_instancias.csv", [row]), layer="instances")[
         "imported"] == {"instances": 1}
     assert placed(fresh_db, "test:mesa-1")[:2] == (10, "NOROESTE")
 
@@ -116,7 +117,7 @@ def test_geojson_with_a_declared_projected_crs_is_reprojected(fresh_db, tmp_path
                           kind="digital_process", modality="online", online_url="https://participa.rosario.gob.ar")
     path = write_geojson(tmp_path / "instances.geojson", [({"type": "Point", "coordinates": [x, y]}, props),
                                                           (None, online)], crs="urn:ogc:def:crs:EPSG::22185")
-    assert import_path(fresh_db, path)["imported"] == {"instances": 2}
+    assert import_path(fresh_db, EDIT_POLICIES, path)["imported"] == {"instances": 2}
     barrio, district, lon, lat = placed(fresh_db, "test:mesa-1")
     assert (barrio, district) == (10, "NOROESTE")
     assert abs(lon - LUDUENA[0]) < 1e-6 and abs(lat - LUDUENA[1]) < 1e-6
@@ -141,7 +142,7 @@ def test_geopackage_with_organizations_instances_and_activities_loads_in_order(f
         geometry=[None, Point(*TO_POSGAR.transform(CENTRO[0], CENTRO[1]))], crs="EPSG:22185")
     activities.to_file(path, layer="activities", driver="GPKG")
 
-    result = import_path(fresh_db, path, actor="test:gpkg")
+    result = import_path(fresh_db, EDIT_POLICIES, path, actor="test:gpkg")
     assert result["imported"] == {"organizations": 1, "instances": 1, "activities": 2}
     assert placed(fresh_db, "test:club")[:2] == (20, "SUDOESTE")
     assert placed(fresh_db, "act:1", "activities")[:2] == (20, "SUDOESTE")  # at its instance's venue
@@ -162,7 +163,7 @@ def test_activities_name_their_instance_by_external_id_or_name(fresh_db, existin
         (None, {"instance": existing["name"], "title": "Taller abierto", "starts_at": "2026-12-17 19:00",
                 "online_url": "https://meet.example.org/taller", "registration_required": "true"}),
     ])
-    assert import_path(fresh_db, path)["imported"] == {"activities": 2}
+    assert import_path(fresh_db, EDIT_POLICIES, path)["imported"] == {"activities": 2}
     with psycopg.connect(fresh_db) as conn:
         rows = conn.execute("SELECT i.external_id, a.online_url, a.registration_required FROM monitor.activities a "
                             "JOIN monitor.instances i ON i.id = a.instance_id WHERE a.source = "
@@ -181,7 +182,7 @@ def test_one_bad_row_loads_nothing_and_is_named(fresh_db, tmp_path):
         instance_row(external_id="test:mesa-3", name="Mesa del río", lon=-60.6, lat=-32.9),
     ])
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     assert rejected.value.problems == ["line 4: venue is outside Rosario: POINT(-60.6 -32.9) falls in no barrio"]
     assert counts(fresh_db) == before  # not even the good rows, and no history
 
@@ -195,7 +196,7 @@ def test_every_bad_row_is_reported_with_its_feature_number(fresh_db, tmp_path):
         (point, instance_row(lon=None, lat=None, external_id="t:3", name="Otra mesa", kind="asamblea")),
     ])
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     problems = rejected.value.problems
     assert [p.split(":")[0] for p in problems] == ["feature 2", "feature 3"]
     assert "coordinates (5432003, 6350000) look projected (metres), not longitude/latitude" in problems[0]
@@ -240,7 +241,7 @@ def test_bad_instance_row_is_reported(fresh_db, tmp_path, change, problem):
     path = write_csv(tmp_path / "instances.csv", [instance_row(), second])
     before = counts(fresh_db)
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     assert len(rejected.value.problems) == 1, rejected.value.problems
     assert rejected.value.problems[0].startswith("line 3: ")
     assert problem in rejected.value.problems[0]
@@ -254,7 +255,7 @@ def test_duplicates_of_existing_records_are_refused(fresh_db, existing, tmp_path
                      lon=existing["lon"], lat=existing["lat"]),
     ])
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     first, second = rejected.value.problems
     assert first == f"line 2: external_id '{existing['external_id']}' already exists"
     assert second.startswith(f"line 3: name: an instance named {existing['name'].upper()!r} of kind "
@@ -269,7 +270,7 @@ BAD_ACTIVITY_ROWS = {
     "no instance at all": ({"instance_external_id": None},
                            "instance_external_id, instance (name) or instance_id is required"),
     "unknown instance id": ({"instance_external_id": None, "instance_id": 987654},
-                            "instance_id 987654 does not exist in instances"),
+                            "instance_id '987654' does not exist in instances"),
     "ends before it starts": ({"ends_at": "2026-12-10 17:00"}, "ends_at is before starts_at"),
     "not a time": ({"starts_at": "el martes"}, "starts_at: Input should be a valid datetime"),
     "unknown time zone": ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a known time zone"),
@@ -283,7 +284,7 @@ def test_bad_activity_row_is_reported(fresh_db, existing, tmp_path, change, prob
     bad = {k: v for k, v in (good | {"title": "Otra asamblea"} | change).items() if v is not None}
     path = write_csv(tmp_path / "activities.csv", [good, bad])
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     (reported,) = rejected.value.problems
     assert reported.startswith(f"line 3: {problem}")
 
@@ -296,7 +297,7 @@ def test_organizations_duplicates_and_unknown_kinds(fresh_db, existing, tmp_path
         {"name": "Iglesia", "kind": "church", "website": "www.example.org"},
     ])
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     assert rejected.value.problems[:2] == [f"line 3: name {existing['organization']!r} already exists",
                                            "line 4: duplicate of line 2 (same name)"]
     assert rejected.value.problems[2].startswith("line 5: kind: Input should be 'government_area', 'cso'")
@@ -306,7 +307,7 @@ def test_organizations_duplicates_and_unknown_kinds(fresh_db, existing, tmp_path
 def test_unknown_columns_are_reported_once(fresh_db, tmp_path):
     path = write_csv(tmp_path / "instances.csv", [instance_row(colour="red"), instance_row(colour="blue")])
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     (problem,) = rejected.value.problems
     assert problem.startswith("unknown column(s) 'colour' for instances; known columns: accessibility, contact,")
 
@@ -314,19 +315,19 @@ def test_unknown_columns_are_reported_once(fresh_db, tmp_path):
 def test_the_layer_comes_from_the_file_name_or_the_option(fresh_db, tmp_path):
     path = write_csv(tmp_path / "datos.csv", [instance_row()])
     with pytest.raises(ImportRejected, match="cannot tell the layer") as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     assert "pass --layer" in rejected.value.problems[0]
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path, layer="things")
+        import_path(fresh_db, EDIT_POLICIES, path, layer="things")
     assert rejected.value.problems == ["unknown layer 'things'; known layers: organizations, instances, activities"]
-    assert import_path(fresh_db, path, layer="instances")["imported"] == {"instances": 1}
+    assert import_path(fresh_db, EDIT_POLICIES, path, layer="instances")["imported"] == {"instances": 1}
 
 
 def test_a_csv_that_is_not_utf8_is_refused(fresh_db, tmp_path):
     path = write_csv(tmp_path / "instances.csv", [instance_row(name="Mesa de Echesortu Ñandú")])
     path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     (problem,) = rejected.value.problems
     assert problem.startswith("not UTF-8 text (invalid continuation byte at byte ")
     assert problem.endswith("save the CSV as UTF-8")
@@ -336,7 +337,7 @@ def test_unsupported_format_is_refused(fresh_db, tmp_path):
     path = tmp_path / "instances.xlsx"
     path.write_bytes(b"PK\x03\x04")
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     assert rejected.value.problems == ["unsupported format '.xlsx': use GeoJSON (.geojson), CSV (.csv) "
                                        "or GeoPackage (.gpkg)"]
 
@@ -352,9 +353,10 @@ def test_a_bad_activity_in_a_geopackage_stops_its_organizations_and_instances_to
     activities.to_file(path, layer="activities", driver="GPKG")
     before = counts(fresh_db)
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     assert rejected.value.problems == ["layer activities feature 2: instance_external_id 'test:otra' is unknown: "
-                                       "no such instance in the registry"]
+                                       "no such instance in the registry (it must exist already or come earlier "
+                                       "in the same file)"]
     assert counts(fresh_db) == before
 
 
@@ -365,7 +367,7 @@ def test_geopackage_without_crs_and_projected_coordinates_is_refused(fresh_db, t
                              geometry=[Point(5432003, 6350000)])  # no CRS declared
     frame.to_file(path, driver="GPKG")
     with pytest.raises(ImportRejected) as rejected:
-        import_path(fresh_db, path)
+        import_path(fresh_db, EDIT_POLICIES, path)
     (problem,) = rejected.value.problems
     assert problem.startswith("feature 1: coordinates (5432003, 6350000) look projected")
 

@@ -1,4 +1,4 @@
-"""gis.registry: the input models and inserts that the importer and the feature API's write side share."""
+"""gis.registry and gis.edits: the input models and the edit engine that the importer and the feature API share."""
 
 from __future__ import annotations
 
@@ -10,23 +10,33 @@ import pytest
 from pydantic import ValidationError
 
 from gis.db import connect
-from gis.registry import (
-    ActivityIn,
-    InstanceIn,
-    OrganizationIn,
-    RegistryError,
-    insert_activity,
-    insert_instance,
-    insert_organization,
-)
+from gis.edits import create
+from gis.registry import ActivityIn, InstanceIn, OrganizationIn, RegistryError
+from layers.catalogue import EDIT_POLICIES
+
+
+def insert_organization(conn, item):
+    return create(conn, EDIT_POLICIES["organizations"], item)
+
+
+def insert_instance(conn, item):
+    return create(conn, EDIT_POLICIES["instances"], item)
+
+
+def insert_activity(conn, item):
+    return create(conn, EDIT_POLICIES["activities"], item)
 
 CENTRO = (-60.6505, -32.9468)  # barrio 15, Centro
 
 
-def instance(**overrides) -> InstanceIn:
+def instance_values(**overrides) -> dict:
     values = {"name": "Consejo de prueba", "kind": "consejo_barrial", "promoter": "state", "themes": ["ambiente"],
               "modality": "in_person", "lon": CENTRO[0], "lat": CENTRO[1], "scope": "city", "source": "test"}
-    return InstanceIn.model_validate(values | overrides)
+    return values | overrides
+
+
+def instance(**overrides) -> InstanceIn:
+    return InstanceIn.model_validate(instance_values(**overrides))
 
 
 def test_models_take_geojson_or_lon_lat_and_refuse_unknown_fields():
@@ -67,8 +77,8 @@ def test_inserts_place_link_and_record_the_actor(fresh_db):
 
 
 REFUSALS = {
-    "outside Rosario": (dict(lon=-60.55, lat=-32.95), "venue",
-                        "venue is outside Rosario: POINT(-60.55 -32.95) falls in no barrio"),
+    "outside Rosario": (dict(lon=-60.6, lat=-33.06), "venue",
+                        "venue is outside Rosario: POINT(-60.6 -33.06) falls in no barrio"),
     "unknown kind": (dict(kind="asamblea"), "kind", "kind: unknown kind 'asamblea'; known kinds: consejo_barrial,"),
     "unknown theme": (dict(themes=["clima"]), "themes", "themes: unknown theme 'clima'; known themes: ambiente,"),
     "no venue": (dict(lon=None, lat=None), "venue", "venue is required for in-person and hybrid instances"),
@@ -87,7 +97,7 @@ REFUSALS = {
 def test_refusals_name_the_field(fresh_db, change, field, message):
     with psycopg.connect(fresh_db) as conn:
         with pytest.raises(RegistryError) as refused:
-            insert_instance(conn, instance(name="Consejo rechazado", **change))
+            insert_instance(conn, instance_values(name="Consejo rechazado", **change))
         assert (refused.value.field, refused.value.conflict) == (field, False)
         assert refused.value.message.startswith(message)
         # The refusal was confined to a savepoint: the same transaction goes on.

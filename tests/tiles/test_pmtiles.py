@@ -19,7 +19,7 @@ from pmtiles.tile import Compression, TileType
 from tile_helpers import canonical, data_versions, decode, settled_versions, tiles_over
 
 from gis.config import ROOT
-from layers.catalogue import LAYERS
+from layers.catalogue import MAP_LAYERS as LAYERS
 
 MONITOR = str(Path(sys.executable).with_name("monitor"))
 

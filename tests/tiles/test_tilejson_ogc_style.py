@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from tile_helpers import canonical, decode, tile_of
 
-from layers.catalogue import CATALOGUE, LAYERS
+from layers.catalogue import CATALOGUE, MAP_LAYERS
+from layers.ramps import HEXAGONS, INDEX_RAMPS
 
 
 def fill(template: str, z: int, x: int, y: int) -> str:
@@ -16,7 +17,7 @@ def test_the_all_layers_tilejson_describes_and_reaches_every_layer(http, live_se
     doc = http.get("/tiles.json").json()
     assert doc["tilejson"] == "3.0.0"
     assert doc["tiles"] == [f"{live_server.url}/tiles/{{z}}/{{x}}/{{y}}.mvt"]
-    assert [v["id"] for v in doc["vector_layers"]] == [layer.id for layer in LAYERS]
+    assert [v["id"] for v in doc["vector_layers"]] == [layer.id for layer in MAP_LAYERS]
     assert doc["minzoom"] == 0 and doc["maxzoom"] == 16
     west, south, east, north = doc["bounds"]
     assert west <= rosario_bounds[0] and south <= rosario_bounds[1]
@@ -32,7 +33,7 @@ def test_the_all_layers_tilejson_describes_and_reaches_every_layer(http, live_se
             assert set(feature["properties"]) <= set(fields[name]), name
 
 
-@pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: layer.id)
+@pytest.mark.parametrize("layer", MAP_LAYERS, ids=lambda layer: layer.id)
 def test_each_layer_has_its_own_tilejson(http, live_server, layer):
     doc = http.get(f"/tiles/{layer.id}.json").json()
     assert doc["tilejson"] == "3.0.0"
@@ -45,7 +46,7 @@ def test_each_layer_has_its_own_tilejson(http, live_server, layer):
 
 
 def test_ogc_tiles_lead_from_the_collection_to_the_same_tiles(http, live_server):
-    for layer in LAYERS:
+    for layer in MAP_LAYERS:
         sets = http.get(f"/collections/{layer.id}/tiles").json()["tilesets"]
         (tileset_link,) = [lk for lk in sets[0]["links"] if lk["rel"] == "self"]
         assert sets[0]["dataType"] == "vector"
@@ -83,18 +84,37 @@ def test_the_style_draws_every_layer_from_the_monitor_source_offline(http, live_
     ids = [layer["id"] for layer in style["layers"]]
     assert len(ids) == len(set(ids))
     drawn = {layer["source-layer"] for layer in style["layers"] if layer["type"] != "background"}
-    assert drawn == set(CATALOGUE)
+    assert drawn == {layer.id for layer in MAP_LAYERS}
     for layer in style["layers"][1:]:
         assert layer["source"] == "monitor"
         assert layer["minzoom"] >= CATALOGUE[layer["source-layer"]].minzoom
     # Point layers split into single features and clusters sized by point_count.
     clusters = {layer["source-layer"] for layer in style["layers"] if layer["id"].endswith("-clusters")}
-    assert clusters == {layer.id for layer in LAYERS if layer.geometry_type == "Point"}
+    assert clusters == {layer.id for layer in MAP_LAYERS if layer.geometry_type == "Point"}
     kinds = [layer["type"] for layer in style["layers"]]
     assert kinds.index("fill") < kinds.index("line") < kinds.index("circle")  # points on top of areas
     # The style's source resolves to a TileJSON whose layers are exactly the style's source layers.
     tilejson = http.get(style["sources"]["monitor"]["url"].replace(live_server.url, "")).json()
     assert {v["id"] for v in tilejson["vector_layers"]} == drawn
+
+
+def test_the_styles_index_fills_paint_with_the_ramps_defined_once(http):
+    """One fill per index layer and choropleth field, painted with layers/ramps.py (which /map/config.json hands
+    to the web map): the composite and each pillar mean the same colours in QGIS and on the map."""
+    style = http.get("/styles/monitor.json").json()
+    fills = {(entry["source-layer"], entry["metadata"]["monitor:field"]): entry for entry in style["layers"]
+             if "monitor:field" in entry.get("metadata", {})}
+    index = [layer.id for layer in MAP_LAYERS if layer.role in ("index_barrio", "index_district")]
+    assert len(index) == 2
+    assert set(fills) == {(layer_id, field) for layer_id in index for field in INDEX_RAMPS}
+    for (layer_id, field), entry in fills.items():
+        ramp = INDEX_RAMPS[field]
+        assert entry["type"] == "fill" and entry["filter"] == ["has", field]
+        assert entry["paint"]["fill-color"] == ramp.expression()
+        assert entry["metadata"]["monitor:layer-role"] == CATALOGUE[layer_id].role
+        assert [ramp.colour_of(v) for v in ramp.limits[:-1]] == list(ramp.colours)
+    roles = [(entry.get("metadata", {}).get("monitor:layer-role"), entry) for entry in style["layers"]]
+    assert [entry["paint"]["fill-color"] for role, entry in roles if role == "hexagon_grid"] == [HEXAGONS.expression()]
 
 
 def test_feature_api_points_clients_to_the_tiles(http):
@@ -104,5 +124,8 @@ def test_feature_api_points_clients_to_the_tiles(http):
     for collection in http.get("/collections").json()["collections"]:
         tilesets = [link["href"] for link in collection["links"]
                     if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"]
+        if not CATALOGUE[collection["id"]].has_geometry:  # a table (organizations): nothing to tile
+            assert tilesets == []
+            continue
         assert len(tilesets) == 1
         assert http.get(tilesets[0]).status_code == 200

@@ -70,6 +70,9 @@ def pmtiles_server(template_db, tmp_path_factory):
     class ArchiveSettings(Settings):
         archives_dir: Path
 
+    # Resolved here: pytest imports every test folder's conftest as `conftest`, so the module's globals are not ours.
+    ArchiveSettings.model_rebuild(_types_namespace={"Path": Path})
+
     folder = tmp_path_factory.mktemp("archives")
     export_pmtiles(template_db, folder / "monitor.pmtiles", 0, 14)
     url, stop = serve_app(create_app(ArchiveSettings(archives_dir=folder), url=template_db))

@@ -1,12 +1,12 @@
 """The index on the map, in Chromium: barrio profile with the API's exact values, choropleth of any pillar by
-barrio or district, the gaps highlight and the H3 hexagons."""
+barrio or district in the published style's colours, the gaps highlight and the H3 hexagons."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-from web_helpers import FREE_PIXEL_IN_BARRIO, wait_idle
+from web_helpers import FREE_PIXEL_IN_BARRIO, RENDERED_FILL_COLOURS, evaluate, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -64,28 +64,41 @@ def test_click_on_a_barrio_opens_its_profile_with_the_apis_values(map_page, http
     assert log.errors == []
 
 
+def choropleth_layer(config: dict, unit: str, field: str) -> str:
+    return next(p["style_layer"] for p in config["index_layers"][unit]["pillars"] if p["field"] == field)
+
+
 def test_choropleth_of_any_pillar_by_barrio_or_district(map_page, http, index_ready, artifacts_dir):
     page, log = map_page
+    config = http.get("/map/config.json").json()
+    published = {layer["id"]: layer for layer in http.get("/styles/monitor.json").json()["layers"]}
     by_barrio = {row["barrio_id"]: row for row in http.get("/index/barrios").json()["barrios"]}
     page.select_option("#choropleth-field", "quality")
     page.wait_for_function("document.body.dataset.choropleth === 'barrio:quality'")
     wait_idle(page)
-    drawn = page.evaluate(RENDERED_LAYER, "web-choropleth-barrio")
-    assert {f["barrio_id"] for f in drawn} == set(by_barrio)
+    quality = choropleth_layer(config, "barrio", "quality")
+    drawn = page.evaluate(RENDERED_LAYER, quality)
+    assert {f["barrio_id"] for f in drawn} == {b for b, row in by_barrio.items() if row["quality"] is not None}
     assert all(f["quality"] == pytest.approx(by_barrio[f["barrio_id"]]["quality"], abs=1e-9) for f in drawn)
-    fill = page.evaluate("() => window.monitorMap.getPaintProperty('web-choropleth-barrio', 'fill-color')")
-    low, high = min(r["quality"] for r in by_barrio.values()), max(r["quality"] for r in by_barrio.values())
-    assert fill[2][:2] == ["step", ["get", "quality"]]
-    assert fill[2][3::2] == pytest.approx([low + k * (high - low) / 5 for k in (1, 2, 3, 4)])
+    # The map paints with the published style's own layer, unchanged: the server's ramp for the field.
+    fill = page.evaluate("(id) => window.monitorMap.getPaintProperty(id, 'fill-color')", quality)
+    assert fill == published[quality]["paint"]["fill-color"] == config["ramps"]["quality"]["expression"]
     assert "Calidad por barrio" in page.text_content("#legend")
+    swatches = page.eval_on_selector_all("#legend .ramp .swatch", "els => els.map((e) => e.getAttribute('style'))")
+    assert swatches == [f"background:{c}" for c in reversed(config["ramps"]["quality"]["colours"])]
+    legend = page.text_content("#legend .ramp")
+    assert all(label in legend for label in config["ramps"]["quality"]["labels"])
 
     page.select_option("#choropleth-field", "composite")
     page.check("input[name=choropleth-unit][value=district]")
     page.wait_for_function("document.body.dataset.choropleth === 'district:composite'")
     wait_idle(page)
-    assert page.evaluate("() => window.monitorMap.getLayoutProperty('web-choropleth-barrio', 'visibility')") == "none"
+    shown = page.evaluate("""() => window.monitorMap.getStyle().layers
+        .filter((l) => l.type === 'fill' && (l.layout || {}).visibility === 'visible'
+                && (l.metadata || {})['monitor:field']).map((l) => l.id)""")
+    assert shown == [choropleth_layer(config, "district", "composite")]
     districts = {row["code"]: row for row in http.get("/index/districts").json()["districts"]}
-    drawn = page.evaluate(RENDERED_LAYER, "web-choropleth-district")
+    drawn = page.evaluate(RENDERED_LAYER, shown[0])
     assert {f["code"] for f in drawn} == set(districts)
     assert all(f["composite"] == pytest.approx(districts[f["code"]]["composite"], abs=1e-9) for f in drawn)
     assert "Índice compuesto por distrito" in page.text_content("#legend")
@@ -93,7 +106,35 @@ def test_choropleth_of_any_pillar_by_barrio_or_district(map_page, http, index_re
 
     page.select_option("#choropleth-field", "")
     page.wait_for_function("document.body.dataset.choropleth === ''")
-    assert page.evaluate("() => window.monitorMap.getLayoutProperty('web-choropleth-district', 'visibility')") == "none"
+    assert page.evaluate("(id) => window.monitorMap.getLayoutProperty(id, 'visibility')", shown[0]) == "none"
+    assert log.errors == []
+
+
+@pytest.mark.parametrize("unit, field", [("barrio", "composite"), ("barrio", "accessibility"),
+                                         ("district", "composite")])
+def test_map_colours_a_unit_as_the_published_style_says(map_page, http, index_ready, unit, field):
+    """One colour meaning: the fill MapLibre computes for each barrio (district) on the map is the colour the
+    published style's expression gives, evaluated here in Python, for the value /index/barrios (districts) gives."""
+    page, log = map_page
+    config = http.get("/map/config.json").json()
+    values = config["index_layers"][unit]["values"]
+    rows = {row[values["id"]]: row for row in http.get(values["url"]).json()[values["key"]]}
+    style = http.get("/styles/monitor.json").json()
+    (published,) = [layer for layer in style["layers"] if layer["type"] == "fill"
+                    and layer["source-layer"] == config["index_layers"][unit]["layer"]
+                    and layer.get("metadata", {}).get("monitor:field") == field]
+    expected = {key: evaluate(published["paint"]["fill-color"], {field: row[field]})
+                for key, row in rows.items() if evaluate(published.get("filter", True), {field: row[field]})}
+
+    page.select_option("#choropleth-field", field)
+    page.check(f"input[name=choropleth-unit][value={unit}]")
+    page.wait_for_function("(v) => document.body.dataset.choropleth === v", arg=f"{unit}:{field}")
+    wait_idle(page)
+    drawn = page.evaluate(RENDERED_FILL_COLOURS, published["id"])
+    on_map = {}
+    for feature in drawn:  # a polygon cut by tile edges comes back once per tile: one colour for all pieces
+        on_map.setdefault(feature[values["id"]], set()).add(feature["fill"])
+    assert on_map == {key: {colour} for key, colour in expected.items()}
     assert log.errors == []
 
 

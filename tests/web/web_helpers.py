@@ -85,7 +85,8 @@ def serve_app(app) -> tuple[str, callable]:
     return f"http://127.0.0.1:{port}", stop
 
 
-# A pixel inside the barrio with no instance drawn within 10 px, so a click there can only mean the barrio.
+# A pixel inside the barrio, 4 px or more from its edge, with no instance drawn within 10 px, so a click there can
+# only mean the barrio.
 FREE_PIXEL_IN_BARRIO = """(barrioId) => {
     const map = window.monitorMap;
     const style = map.getStyle().layers;
@@ -96,6 +97,9 @@ FREE_PIXEL_IN_BARRIO = """(barrioId) => {
         for (let x = 40; x < width - 40; x += 12) {
             const hit = map.queryRenderedFeatures([x, y], { layers: barrios })[0];
             if (!hit || hit.id !== barrioId) continue;
+            // Away from the barrio's edge: a click lands on sub-pixel coordinates, not on (x, y) exactly.
+            const around = map.queryRenderedFeatures([[x - 4, y - 4], [x + 4, y + 4]], { layers: barrios });
+            if (around.some((f) => f.id !== barrioId)) continue;
             if (map.queryRenderedFeatures([[x - 10, y - 10], [x + 10, y + 10]], { layers: points }).length) continue;
             const box = map.getCanvas().getBoundingClientRect();
             return [box.left + x, box.top + y];
@@ -103,3 +107,48 @@ FREE_PIXEL_IN_BARRIO = """(barrioId) => {
     }
     return null;
 }"""
+
+
+def evaluate(expression, properties: dict):
+    """A MapLibre expression evaluated for one feature's properties, in Python: the operators the monitor's
+    style uses, written from the style specification (not from layers/ramps.py), so a test can check the colour
+    the page draws against what the published style says."""
+    if not isinstance(expression, list):
+        return expression
+    op, *args = expression
+    if op == "literal":
+        return args[0]
+    if op == "get":
+        return properties.get(args[0])
+    if op == "has":
+        return properties.get(args[0]) is not None
+    if op == "coalesce":
+        return next((v for a in args if (v := evaluate(a, properties)) is not None), None)
+    if op in ("==", "!="):
+        equal = evaluate(args[0], properties) == evaluate(args[1], properties)
+        return equal if op == "==" else not equal
+    if op == "case":
+        for condition, output in zip(args[:-1:2], args[1:-1:2], strict=True):
+            if evaluate(condition, properties):
+                return evaluate(output, properties)
+        return evaluate(args[-1], properties)
+    if op == "step":  # the output of the last stop at or below the input (stops in increasing order)
+        value, output = evaluate(args[0], properties), evaluate(args[1], properties)
+        assert isinstance(value, int | float), f"step input {value!r} is not a number"
+        for limit, stop_output in zip(args[2::2], args[3::2], strict=True):
+            if value < limit:
+                break
+            output = evaluate(stop_output, properties)
+        return output
+    raise AssertionError(f"operator {op!r} is not evaluated here")
+
+
+# The colour MapLibre evaluated for each rendered feature of a style layer (queryRenderedFeatures evaluates the
+# layer's paint per feature), as #rrggbb, with the feature's properties.
+RENDERED_FILL_COLOURS = """(id) => window.monitorMap.queryRenderedFeatures({ layers: [id] }).map((f) => {
+    const c = f.layer.paint['fill-color'];
+    const hex = (v) => Math.round(v * 255).toString(16).padStart(2, '0');
+    const a = c.a || 1;  // MapLibre colours are premultiplied by their alpha
+    const fill = typeof c === 'string' ? c : `#${hex(c.r / a)}${hex(c.g / a)}${hex(c.b / a)}`;
+    return { id: f.id, ...f.properties, fill };
+})"""

@@ -1,13 +1,18 @@
-// The legend: what every colour on the map means, for the layers that are switched on.
+// The legend: what every colour on the map means, for the layers that are switched on. The choropleth and the
+// hexagons are described by the server's ramps (`config.ramps`, `config.hexagons.ramp`: colours, class limits and
+// labels), the very ones the published style paints with.
 
 import { h } from './dom.js';
-import { fmtDecimal } from './dom.js';
-import { choroplethBreaks, GAP_COLOR, NO_DATA_COLOR } from './style.js';
+import { GAP_COLOR } from './style.js';
 
 const item = (swatchClass, style, text) => h('li', {},
   h('span', { class: `swatch ${swatchClass}`, style, 'aria-hidden': 'true' }), h('span', {}, text));
 
-export function renderLegend(container, { config, kindColors, choropleth, hexagons, hexagonColors, gaps }) {
+const swatch = (entry) => (entry.colours
+  ? item('fill wide', `background:linear-gradient(90deg, ${entry.colours.join(', ')})`, entry.label)
+  : item('fill', `background:${entry.colour}`, entry.label));
+
+export function renderLegend(container, { config, kindColors, choropleth, hexagons, gaps }) {
   const blocks = [
     h('h3', {}, 'Instancias'),
     h('ul', { class: 'legend-list' },
@@ -20,22 +25,14 @@ export function renderLegend(container, { config, kindColors, choropleth, hexago
       item('line barrio', '', 'Barrio')),
   ];
   if (choropleth) {
-    const digits = choropleth.max === 1 ? 2 : 1;
-    const limits = [choropleth.range[0], ...choroplethBreaks(choropleth.range), choropleth.range[1]]
-      .map((v) => fmtDecimal(v, digits));
-    const labels = choropleth.colors.map((_, i) => `${limits[i]} a ${limits[i + 1]}`);
-    blocks.push(h('h3', {}, `${choropleth.label} por ${choropleth.unit === 'barrio' ? 'barrio' : 'distrito'}`),
-      h('ul', { class: 'legend-list ramp', 'aria-label': `Escala de ${choropleth.label}, de ${limits[0]} a ${limits[5]}` },
-        choropleth.colors.map((color, i) => item('fill', `background:${color}`, labels[i])).reverse(),
-        item('fill', `background:${NO_DATA_COLOR}`, 'Sin dato')),
-      h('p', { class: 'muted' }, `Escala de 0 (peor) a ${fmtDecimal(choropleth.max, 0)} (mejor); `,
-        'cinco clases iguales entre el valor más bajo y el más alto.'));
+    const { ramp } = choropleth;
+    blocks.push(h('h3', {}, `${choropleth.label} por ${choropleth.unit}`),
+      h('ul', { class: 'legend-list ramp', 'aria-label': `Escala de ${choropleth.label}, ${ramp.range_label}`,
+        dataset: { field: ramp.field } }, ramp.legend.map(swatch).reverse()),
+      h('p', { class: 'muted' }, ramp.note));
   }
-  if (hexagons && hexagonColors) {
-    const ramp = `background:linear-gradient(90deg, ${hexagonColors.covered.join(', ')})`;
-    blocks.push(h('h3', {}, 'Hexágonos H3 (accesibilidad)'), h('ul', { class: 'legend-list' },
-      item('fill wide', ramp, 'Con instancia presencial cerca (más oscuro: más oferta por habitante)'),
-      item('fill', `background:${hexagonColors.uncovered}`, 'Sin instancia presencial a distancia caminable')));
+  if (hexagons) {
+    blocks.push(h('h3', {}, hexagons.title), h('ul', { class: 'legend-list' }, hexagons.legend.map(swatch)));
   }
   if (gaps) {
     blocks.push(h('h3', {}, 'Brechas'), h('ul', { class: 'legend-list' },

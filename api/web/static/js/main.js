@@ -11,7 +11,7 @@ import { barrioProfile, closeDetail, showDetail, showError, showLoading } from '
 import { buildFilterForm, filterExpression, readFilters } from './filters.js';
 import { renderLegend } from './legend.js';
 import { setupSearch } from './search.js';
-import { CHOROPLETH_COLORS, choroplethColor, hexagonColors, layersOf, prepareStyle } from './style.js';
+import { prepareStyle, styleLayersOfRole } from './style.js';
 
 const ROSARIO = { center: [-60.67, -32.955], zoom: 11.3, bounds: [[-61.05, -33.2], [-60.35, -32.7]] };
 const SPANISH = {
@@ -22,14 +22,15 @@ const SPANISH = {
 };
 
 const state = {
-  config: null, map: null, kindColors: {}, instanceLayers: [], baseFilters: {}, clusterOpacity: {}, filters: null, archive: null, hexagonColors: null,
-  indexValues: {}, choroplethRange: null,
+  config: null, map: null, kindColors: {}, instanceLayers: [], baseFilters: {}, clusterOpacity: {}, filters: null, archive: null,
+  indexValues: {},
 };
 
-function kindColorsFrom(style) {
+function kindColorsFrom(style, config) {
   // The legend and the filters use the very colours of the style's instance layer (one definition).
   const colors = { default: '#999999' };
-  for (const layer of style.layers.filter((l) => l['source-layer'] === 'instances')) {
+  const points = new Set(styleLayersOfRole(config, 'registry_points'));
+  for (const layer of style.layers.filter((l) => points.has(l.id))) {
     const paint = layer.paint?.['circle-color'];
     if (Array.isArray(paint) && paint[0] === 'match') {
       for (let i = 2; i < paint.length - 1; i += 2) colors[paint[i]] = paint[i + 1];
@@ -55,8 +56,7 @@ function pmtilesArchive(archive) {
 
 async function createMap(config) {
   const style = await getJSON(config.apis.style);
-  state.kindColors = kindColorsFrom(style);
-  state.hexagonColors = hexagonColors(style);
+  state.kindColors = kindColorsFrom(style, config);
   state.archive = await findArchive(config);
   const pmtilesUrl = pmtilesArchive(state.archive);
   prepareStyle(style, config, { pmtilesUrl });
@@ -102,38 +102,42 @@ function applyFilters(filters) {
 
 // ---------------------------------------------------------------- thematic layers
 
-function selectedPillar() {
-  const field = $('#choropleth-field').value;
-  const pillars = Object.values(state.config.index_layers).flatMap((info) => info.pillars);
-  return pillars.find((p) => p.field === field) || null;
+function selectedUnit() {
+  return $('input[name=choropleth-unit]:checked')?.value || 'barrio';
 }
 
-const INDEX_TABLES = { barrio: ['/index/barrios', 'barrios'], district: ['/index/districts', 'districts'] };
+function selectedPillar() {
+  // The field chosen, with the server's ramp (layers/ramps.py) that the style paints it with.
+  const field = $('#choropleth-field').value;
+  const info = state.config.index_layers[selectedUnit()];
+  const pillar = (info?.pillars || []).find((p) => p.field === field);
+  return pillar ? { ...pillar, ramp: state.config.ramps[field] } : null;
+}
 
-async function valueRange(unit, field) {
-  // The classes follow the values of the latest run, read once per unit from the index API.
+async function indexValues(unit) {
+  // The values behind the colours, read once per unit from the index API (for the hover text).
   if (!state.indexValues[unit]) {
-    const [url, key] = INDEX_TABLES[unit];
+    const { url, key } = state.config.index_layers[unit].values;
     state.indexValues[unit] = (await getJSON(url))[key];
   }
-  const values = state.indexValues[unit].map((row) => row[field]).filter((v) => typeof v === 'number');
-  return values.length ? [Math.min(...values), Math.max(...values)] : [0, 1];
+  return state.indexValues[unit];
 }
 
 async function setChoropleth() {
+  // The choropleth is the published style's own fill for the unit and field: switch it on, the others off.
   const map = state.map;
+  const field = $('#choropleth-field').value;
+  const unit = selectedUnit();
   const pillar = selectedPillar();
-  const field = pillar?.field;
-  const unit = $('input[name=choropleth-unit]:checked')?.value || 'barrio';
-  state.choroplethRange = field ? await valueRange(unit, field) : null;
-  for (const u of Object.keys(state.config.index_layers)) {
-    const id = `web-choropleth-${u}`;
-    const visible = field && u === unit;
-    map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
-    if (visible) map.setPaintProperty(id, 'fill-color', choroplethColor(field, state.choroplethRange));
+  if (pillar) await indexValues(unit);
+  for (const [u, info] of Object.entries(state.config.index_layers)) {
+    for (const p of info.pillars) {
+      const visible = pillar !== null && u === unit && p.field === field;
+      if (map.getLayer(p.style_layer)) map.setLayoutProperty(p.style_layer, 'visibility', visible ? 'visible' : 'none');
+    }
   }
   updateLegend();
-  document.body.dataset.choropleth = field ? `${unit}:${field}` : '';
+  document.body.dataset.choropleth = pillar ? `${unit}:${field}` : '';
 }
 
 async function setGaps(on) {
@@ -159,7 +163,7 @@ async function setGaps(on) {
 }
 
 function setHexagons(on) {
-  for (const id of layersOf(state.map.getStyle(), 'hexagons')) {
+  for (const id of styleLayersOfRole(state.config, 'hexagon_grid', state.map.getStyle())) {
     state.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
   }
   updateLegend();
@@ -169,10 +173,9 @@ function updateLegend() {
   renderLegend($('#legend'), {
     config: state.config, kindColors: state.kindColors,
     choropleth: selectedPillar() ? {
-      label: selectedPillar().label, range: state.choroplethRange, max: selectedPillar().max,
-      unit: $('input[name=choropleth-unit]:checked')?.value || 'barrio', colors: CHOROPLETH_COLORS,
+      ...selectedPillar(), unit: state.config.index_layers[selectedUnit()].label,
     } : null,
-    hexagons: $('#toggle-hexagons')?.checked, hexagonColors: state.hexagonColors, gaps: $('#toggle-gaps')?.checked,
+    hexagons: $('#toggle-hexagons')?.checked ? state.config.hexagons?.ramp : null, gaps: $('#toggle-gaps')?.checked,
   });
 }
 
@@ -255,7 +258,9 @@ function onMapClick(event) {
     }
     return;
   }
-  const barrioLayers = [...layersOf(map.getStyle(), 'barrios'), 'web-choropleth-barrio'].filter((id) => map.getLayer(id));
+  const barrioLayers = ['barrio_boundaries', 'index_barrio']
+    .flatMap((role) => styleLayersOfRole(state.config, role, map.getStyle()))
+    .filter((id) => map.getLayer(id)?.type === 'fill');
   const barrio = map.queryRenderedFeatures(event.point, { layers: barrioLayers })[0];
   if (barrio) openBarrio(barrio.properties.barrio_id ?? barrio.id);
 }
@@ -263,10 +268,11 @@ function onMapClick(event) {
 function choroplethValueText(barrioId, districtCode) {
   // With the map coloured, the hover text also gives the value behind the colour (the index API's number).
   const pillar = selectedPillar();
-  const unit = $('input[name=choropleth-unit]:checked')?.value || 'barrio';
+  const unit = selectedUnit();
   const rows = pillar && state.indexValues[unit];
   if (!rows) return '';
-  const row = rows.find((r) => (unit === 'barrio' ? r.barrio_id === barrioId : r.code === districtCode));
+  const key = state.config.index_layers[unit].values.id;
+  const row = rows.find((r) => r[key] === (unit === 'barrio' ? barrioId : districtCode));
   if (!row) return '';
   const where = unit === 'barrio' ? '' : ` (distrito ${row.name})`;
   return ` · ${pillar.label}${where}: ${fmtDecimal(row[pillar.field], pillar.max === 1 ? 2 : 1)}`;
@@ -275,7 +281,8 @@ function choroplethValueText(barrioId, districtCode) {
 function hoverTooltip() {
   const map = state.map;
   const tip = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: 'hover-tip', offset: 10 });
-  const hoverable = () => [...state.instanceLayers, ...layersOf(map.getStyle(), 'barrios')].filter((id) => map.getLayer(id));
+  const barrios = styleLayersOfRole(state.config, 'barrio_boundaries', map.getStyle());
+  const hoverable = () => [...state.instanceLayers, ...barrios].filter((id) => map.getLayer(id));
   map.on('mousemove', (event) => {
     const feature = map.queryRenderedFeatures(event.point, { layers: hoverable() })[0];
     map.getCanvas().style.cursor = feature ? 'pointer' : '';
@@ -378,7 +385,7 @@ async function boot() {
   if (!config.apis.style) throw new Error('el estilo del mapa (/styles/monitor.json) no está disponible');
   state.map = await createMap(config);
   const map = state.map;
-  state.instanceLayers = layersOf(map.getStyle(), 'instances').filter((id) => !id.startsWith('web-'));
+  state.instanceLayers = styleLayersOfRole(config, 'registry_points', map.getStyle());
   for (const id of state.instanceLayers) {
     state.baseFilters[id] = map.getFilter(id) || null;
     const layer = map.getStyle().layers.find((l) => l.id === id);

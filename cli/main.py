@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from cli.survey import app as survey_app
 from gis.config import get_settings
 
 app = typer.Typer(help="Citizen Participation Monitor of Rosario", no_args_is_help=True)
@@ -16,6 +17,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
 export_app = typer.Typer(help="Export the public layers (PMTiles archives)", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+app.add_typer(survey_app, name="survey")
 
 
 def _url() -> str:
@@ -155,14 +157,16 @@ def load_all() -> None:
 @app.command("import")
 def import_file(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON, CSV or GeoPackage"),
-    layer: str = typer.Option(None, help="instances, organizations or activities (default: from the file name)"),
+    layer: str = typer.Option(None, help="an editable layer: organizations, instances, activities… (default: from "
+                                         "the file name)"),
     actor: str = typer.Option("cli:import", help="who is importing (recorded in the history)"),
 ) -> None:
     """Import a file completely or not at all; every bad row is reported with its line and reason."""
     from gis.importer import ImportRejected, import_path
+    from layers.catalogue import EDIT_POLICIES
 
     try:
-        _echo(import_path(_url(), path, layer, actor))
+        _echo(import_path(_url(), EDIT_POLICIES, path, layer, actor))
     except ImportRejected as rejected:
         for problem in rejected.problems:
             typer.echo(f"{path.name}:{problem}", err=True)

@@ -3,17 +3,17 @@ with tileset lists, tileset metadata and the tile matrix set definition (from mo
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import morecantile
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.errors import Problem
+from api.http import MVT, TILE_CORS, base_url, layer_or_404, link
 from api.routing import get_and_head
-from api.tiles import layer_or_404, public_base, serve_tile, vector_layer
-from api.tiles_http import MVT, json_response, preflight
-from api.tiles_service import TileService, get_tiles
+from api.tiles.responses import json_response
+from api.tiles.routes import serve_tile, vector_layer
+from api.tiles.service import TileService, get_tiles
 
 router = APIRouter(tags=["OGC API - Tiles"])
 
@@ -28,16 +28,12 @@ TILES_CONFORMANCE: tuple[str, ...] = tuple(
     TILES_SPEC.format(name) for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30"))
 
 
-def _link(href: str, rel: str, type_: str, title: str | None = None, **extra) -> dict:
-    return {"href": href, "rel": rel, "type": type_, **({"title": title} if title else {}), **extra}
-
-
 def collection_tile_links(base: str, collection_id: str) -> list[dict]:
     """Links a collection document adds so clients find its tiles."""
     return [
-        _link(f"{base}/collections/{collection_id}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+        link(f"{base}/collections/{collection_id}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
               "application/json", "Vector tilesets"),
-        _link(f"{base}/tiles/{collection_id}.json", "alternate", "application/json", "TileJSON 3.0"),
+        link(f"{base}/tiles/{collection_id}.json", "alternate", "application/json", "TileJSON 3.0"),
     ]
 
 
@@ -59,10 +55,10 @@ def _limits(bounds: list[float], minzoom: int, maxzoom: int) -> list[dict]:
 
 @get_and_head(router, "/tileMatrixSets", summary="Tile matrix sets offered")
 async def tile_matrix_sets(request: Request) -> Response:
-    base = public_base(request)
+    base = base_url(request)
     doc = {"tileMatrixSets": [{"id": TMS_ID, "title": TMS.title, "uri": TMS_URI, "links": [
-        _link(f"{base}/tileMatrixSets/{TMS_ID}", "self", "application/json", TMS.title)]}]}
-    return json_response(json.dumps(doc).encode(), request, 86400)
+        link(f"{base}/tileMatrixSets/{TMS_ID}", "self", "application/json", TMS.title)]}]}
+    return json_response(doc, request, 86400)
 
 
 @get_and_head(router, "/tileMatrixSets/{tms_id}", summary="A tile matrix set definition")
@@ -73,23 +69,23 @@ async def tile_matrix_set(request: Request, tms_id: str) -> Response:
 
 @get_and_head(router, "/collections/{collection_id}/tiles", summary="Vector tilesets of a collection")
 async def collection_tilesets(request: Request, collection_id: str) -> Response:
-    layer = layer_or_404(collection_id)
-    base = public_base(request)
+    layer = layer_or_404(collection_id, on_map=True)
+    base = base_url(request)
     tileset = f"{base}/collections/{layer.id}/tiles/{TMS_ID}"
     doc = {"tilesets": [{
         "title": f"{layer.title} ({TMS_ID})", "dataType": "vector", "crs": CRS_3857, "tileMatrixSetURI": TMS_URI,
-        "links": [_link(tileset, "self", "application/json", "Tileset metadata"),
-                  _link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, "application/json", TMS_ID)],
-    }], "links": [_link(f"{base}/collections/{layer.id}/tiles", "self", "application/json")]}
-    return json_response(json.dumps(doc).encode(), request, layer.cache_seconds)
+        "links": [link(tileset, "self", "application/json", "Tileset metadata"),
+                  link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, "application/json", TMS_ID)],
+    }], "links": [link(f"{base}/collections/{layer.id}/tiles", "self", "application/json")]}
+    return json_response(doc, request, layer.cache_seconds)
 
 
 @get_and_head(router, "/collections/{collection_id}/tiles/{tms_id}", summary="Tileset metadata")
 async def collection_tileset(request: Request, collection_id: str, tms_id: str,
                              tiles: TileService = Depends(get_tiles)) -> Response:
-    layer = layer_or_404(collection_id)
+    layer = layer_or_404(collection_id, on_map=True)
     _check_tms(tms_id)
-    base = public_base(request)
+    base = base_url(request)
     here = f"{base}/collections/{layer.id}/tiles/{TMS_ID}"
     bounds = await tiles.bounds([layer]) or [-180.0, -85.051129, 180.0, 85.051129]
     fields = vector_layer(layer)["fields"]
@@ -111,14 +107,14 @@ async def collection_tileset(request: Request, collection_id: str, tms_id: str,
                 for name, kind in fields.items()}},
         }],
         "links": [
-            _link(here, "self", "application/json", "This tileset"),
-            _link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, "application/json", TMS_ID),
-            _link(f"{base}/collections/{layer.id}", "http://www.opengis.net/def/rel/ogc/1.0/geodata",
+            link(here, "self", "application/json", "This tileset"),
+            link(f"{base}/tileMatrixSets/{TMS_ID}", TILING_SCHEME, "application/json", TMS_ID),
+            link(f"{base}/collections/{layer.id}", "http://www.opengis.net/def/rel/ogc/1.0/geodata",
                   "application/json", layer.title),
-            _link(f"{here}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "item", MVT, "Vector tiles", templated=True),
+            link(f"{here}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "item", MVT, "Vector tiles", templated=True),
         ],
     }
-    return json_response(json.dumps(doc).encode(), request, layer.cache_seconds)
+    return json_response(doc, request, layer.cache_seconds)
 
 
 @get_and_head(router, "/collections/{collection_id}/tiles/{tms_id}/{z}/{y}/{x}",
@@ -126,7 +122,7 @@ async def collection_tileset(request: Request, collection_id: str, tms_id: str,
               responses={200: {"content": {MVT: {}}}})
 async def collection_tile(request: Request, collection_id: str, tms_id: str, z: int, y: int, x: int,
                           tiles: TileService = Depends(get_tiles)):
-    layer = layer_or_404(collection_id)
+    layer = layer_or_404(collection_id, on_map=True)
     _check_tms(tms_id)
     requested = request.query_params.get("f")
     if requested not in (None, "mvt"):
@@ -134,6 +130,5 @@ async def collection_tile(request: Request, collection_id: str, tms_id: str, z: 
     return await serve_tile(request, tiles, [layer], z, x, y)
 
 
-@router.options("/collections/{collection_id}/tiles/{path:path}", include_in_schema=False)
-async def ogc_tiles_preflight() -> Response:
-    return preflight()
+TILE_CORS.preflight_route(router, "/collections/{collection_id}/tiles",
+                          "/collections/{collection_id}/tiles/{path:path}", "/tileMatrixSets/{path:path}")

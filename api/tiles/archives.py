@@ -10,9 +10,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
 from api.errors import Problem
+from api.http import TILE_CORS, base_url, etag_matches
 from api.routing import get_and_head
-from api.tiles import public_base
-from api.tiles_http import CORS, etag_matches, preflight
 from gis.config import ROOT
 
 router = APIRouter(tags=["archives"])
@@ -28,7 +27,7 @@ def archives_dir(request: Request) -> Path:
 
 @get_and_head(router, "/archives", summary="PMTiles archives offered")
 async def list_archives(request: Request):
-    folder, base = archives_dir(request), public_base(request)
+    folder, base = archives_dir(request), base_url(request)
     files = sorted(p for p in folder.glob("*.pmtiles") if NAME.match(p.name)) if folder.is_dir() else []
     return {"archives": [{"name": p.name, "size": p.stat().st_size, "href": f"{base}/archives/{p.name}",
                           "type": PMTILES} for p in files]}
@@ -42,14 +41,12 @@ async def archive(request: Request, name: str):
         raise Problem(404, "Archive not found", f"no archive named {name!r}; see /archives")
     # Starlette's FileResponse implements Range, multiple ranges, If-Range and 416; conditional GET is added here.
     response = FileResponse(path, media_type=PMTILES, stat_result=path.stat(),
-                            headers={**CORS, "Cache-Control": "public, max-age=300"})
+                            headers={**TILE_CORS.headers, "Cache-Control": "public, max-age=300"})
     if "range" not in request.headers and etag_matches(request.headers.get("if-none-match"),
                                                        response.headers["etag"].strip('"')):
-        return Response(status_code=304, headers={**CORS, "ETag": response.headers["etag"],
+        return Response(status_code=304, headers={**TILE_CORS.headers, "ETag": response.headers["etag"],
                                                   "Cache-Control": "public, max-age=300"})
     return response
 
 
-@router.options("/archives/{name}", include_in_schema=False)
-async def archives_preflight() -> Response:
-    return preflight()
+TILE_CORS.preflight_route(router, "/archives/{name}")

@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
-from gis.tile_cache import VERSIONS_SQL, FreshVersions, Tile, TileCache, layer_dependencies
-from layers.catalogue import LAYERS
+from api.tiles.cache import VERSIONS_SQL, FreshVersions, Tile, TileCache, layer_dependencies
+from layers.catalogue import MAP_LAYERS
 from layers.layer import Layer
 from layers.tiles_meta import bounds_from_row, extent_query
 from layers.tiles_sql import layers_at_zoom, tile_params, tile_query
@@ -136,7 +136,7 @@ async def _warm_up(conn: AsyncConnection) -> None:
     done here, when the pool opens its connections, rather than in the first requests' time."""
     try:
         for z in (12, 14):  # the clustered and the unclustered statements; tile x=0 y=0 is open ocean: empty
-            await conn.execute(tile_query(LAYERS, z)[0].as_string(), tile_params(z, 0, 0))
+            await conn.execute(tile_query(MAP_LAYERS, z)[0].as_string(), tile_params(z, 0, 0))
     except psycopg.Error as exc:  # a layer whose source is missing fails on its own tiles, not at start-up
         log.warning("tile connection warm-up failed: %s", exc)
 
@@ -147,7 +147,7 @@ async def tiles_lifespan(app: FastAPI):
     await pool.open(wait=True, timeout=30)
     try:
         async with pool.connection() as conn:
-            dependencies = await layer_dependencies(conn, LAYERS)
+            dependencies = await layer_dependencies(conn, MAP_LAYERS)
         app.state.tiles = TileService(pool, dependencies)
         yield
         await app.state.tiles.close()

@@ -1,0 +1,43 @@
+"""Rows and features as CSV: one writer for every collection and every index selection.
+
+Geometries become a WKT column (what spreadsheets, QGIS' delimited-text provider and GDAL's CSV driver read);
+lists are joined with ";" (the importer splits them back), objects are written as JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+
+import shapely.geometry
+
+
+def _cell(value):
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def rows_csv(rows: Iterable[dict], columns: list[str] | None = None) -> bytes:
+    rows = list(rows)
+    columns = columns or (list(rows[0]) if rows else [])
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return out.getvalue().encode()
+
+
+def features_csv(features: list[dict], property_names: list[str]) -> bytes:
+    """GeoJSON features → id, the properties in catalogue order, then the geometry as WKT (empty when null)."""
+    rows = []
+    for feature in features:
+        geometry = feature.get("geometry")
+        wkt = shapely.geometry.shape(geometry).wkt if geometry else ""
+        rows.append({"id": feature.get("id"), **(feature.get("properties") or {}), "wkt": wkt})
+    return rows_csv(rows, ["id", *property_names, "wkt"])
