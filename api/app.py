@@ -5,9 +5,11 @@ from __future__ import annotations
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.database import open_pool, open_write_pool
 from api.errors import install_error_handlers
+from api.http import SecurityHeaders, trusted_hosts
 from api.routers import LIFESPAN_HOOKS, ROUTERS
 from gis.cluster import database_url
 from gis.config import Settings, get_settings
@@ -42,6 +44,9 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
+    if (hosts := trusted_hosts(settings)) is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # outermost: a forged Host stops here
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -22,14 +22,20 @@ def session_options(settings: Settings) -> str:
     return f"-c statement_timeout={settings.statement_timeout_ms} -c timezone=America/Argentina/Cordoba"
 
 
+# When the database goes away, a request waits at most `db_wait_seconds` for a connection and is answered 503
+# (api/errors.py); `check` tests each pooled connection before lending it, so after a database restart the
+# stale connections are replaced instead of failing the next requests.
 def open_pool(url: str, settings: Settings) -> AsyncConnectionPool:
     return AsyncConnectionPool(url, min_size=2, max_size=settings.pool_size, open=False,
-                               kwargs={"options": session_options(settings), "autocommit": True})
+                               timeout=settings.db_wait_seconds, check=AsyncConnectionPool.check_connection,
+                               kwargs={"options": session_options(settings), "autocommit": True,
+                                       "connect_timeout": settings.db_wait_seconds})
 
 
 def open_write_pool(url: str, settings: Settings) -> ConnectionPool:
     return ConnectionPool(url, min_size=1, max_size=max(2, settings.pool_size // 2), open=False, name="writes",
-                          kwargs={"options": session_options(settings)})
+                          timeout=settings.db_wait_seconds, check=ConnectionPool.check_connection,
+                          kwargs={"options": session_options(settings), "connect_timeout": settings.db_wait_seconds})
 
 
 def get_pool(request: Request) -> AsyncConnectionPool:

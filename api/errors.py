@@ -16,6 +16,10 @@ from layers.features_sql import QueryError
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("monitor.api")
+RETRY_AFTER_SECONDS = 5  # what a client is told to wait while the database is away
+# Refusals are readable cross-origin like the answers they replace: a browser client sees the problem, not a
+# CORS failure.
+ERROR_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After, Allow"}
 
 
 class Problem(Exception):
@@ -29,7 +33,15 @@ class Problem(Exception):
 def problem_response(status: int, title: str, detail: str | None = None, headers: dict | None = None,
                      **extra) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, **({"detail": detail} if detail else {}), **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers={**ERROR_CORS, **(headers or {})})
+
+
+def database_unavailable(exc: Exception) -> JSONResponse:
+    """503 while the database cannot be reached (down, restarting, refusing connections, the pool exhausted):
+    the client is told when to retry; a write that got this stored nothing."""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+    return problem_response(503, "Database unavailable", "the database cannot be reached just now; retry in a few "
+                            "seconds (nothing was changed)", {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -82,6 +94,25 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _too_slow(_: Request, exc: psycopg.errors.QueryCanceled):
         return problem_response(503, "Query too slow", "the query exceeded the statement timeout; narrow it",
                                 {"Retry-After": "5"})
+
+    # The database going away: connection refused or lost, server shutting down, no pooled connection in time
+    # (psycopg_pool.PoolTimeout is an OperationalError). QueryCanceled, more specific, keeps its own answer above.
+    @app.exception_handler(psycopg.OperationalError)
+    async def _database_down(_: Request, exc: psycopg.OperationalError):
+        return database_unavailable(exc)
+
+    @app.exception_handler(psycopg.InterfaceError)  # "the connection is closed": lost under a running request
+    async def _connection_lost(_: Request, exc: psycopg.InterfaceError):
+        return database_unavailable(exc)
+
+    @app.exception_handler(psycopg.errors.InternalError_)
+    async def _internal(_: Request, exc: psycopg.errors.InternalError_):
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        if message.startswith("transform:"):  # PROJ refused coordinates a client sent (outside the CRS's domain)
+            return problem_response(400, "Invalid coordinates", f"coordinates outside the domain of their CRS "
+                                    f"({message[:200]})")
+        log.exception("unexpected database error", exc_info=exc)
+        return problem_response(500, "Internal error", "the error was logged; please report it")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):

@@ -13,12 +13,23 @@ from collections.abc import Iterable
 
 import shapely.geometry
 
+# A text cell a spreadsheet would run as a formula (=, +, -, @, and tab or carriage return before them) gets a
+# leading apostrophe, as OWASP advises for CSV injection. Written here rather than with `defusedcsv` (the same
+# rule) to keep the standard csv writer and no dependency for one prefix. Numbers are left as numbers.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutral(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
+
 
 def _cell(value):
     if isinstance(value, list):
-        return ";".join(map(str, value))
+        return _neutral(";".join(map(str, value)))
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str):
+        return _neutral(value)
     return value
 
 

@@ -66,7 +66,9 @@ def criteria_guidance() -> dict[str, str]:
 
 async def criteria(pool: AsyncConnectionPool) -> list[dict]:
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT code, ordinal, label_es FROM published.standard_criteria ORDER BY ordinal")
+        # The `criteria` collection: an editor's guidance (guidance_es) replaces the Markdown file's.
+        await cur.execute("SELECT code, ordinal, label_es, guidance_es, version FROM published.criteria "
+                          "ORDER BY ordinal")
         return await cur.fetchall()
 
 
@@ -99,7 +101,7 @@ def criterion_html(criterion: dict, guidance: str | None, instances: list[dict])
         meeting = '<p class="muted">Todavía ninguna instancia publicada lo cumple.</p>'
     return (f'<div class="criterion" id="estandar-{escape(code)}" data-criterion="{escape(code)}">'
             f'<h3>{criterion["ordinal"]}. {escape(criterion["label_es"])}</h3>'
-            f'<p class="code">Código: {escape(code)}</p>'
+            f'<p class="code">Código: {escape(code)} · versión {criterion.get("version", 1)}</p>'
             f'{guidance or PENDING}{meeting}</div>')
 
 
@@ -118,8 +120,9 @@ async def guide(pool: AsyncConnectionPool = Depends(get_pool)):
         heading = _heading_id(section.slug)
         content = section.html
         if section.slug == STANDARDS_SECTION:
-            content += "".join(criterion_html(c, guidance.get(c["code"]), meeting.get(c["code"], []))
-                               for c in standards)
+            content += "".join(criterion_html(
+                c, render_markdown(c["guidance_es"]) if c["guidance_es"] else guidance.get(c["code"]),
+                meeting.get(c["code"], [])) for c in standards)
         body.append(f'<section id="{section.slug}" aria-labelledby="{heading}">'
                     f'<h2 id="{heading}">{escape(section.title)}</h2>{content}</section>')
     main = f"""<h1>Guía de buenas prácticas de participación ciudadana</h1>

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
+from api.errors import RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["health"])
 
@@ -25,8 +26,9 @@ async def health(pool: AsyncConnectionPool = Depends(get_pool)):
         async with pool.connection(timeout=5) as conn:
             row = await (await conn.execute(COUNTS)).fetchone()
     except Exception as exc:  # the answer itself must say the database is down, not fail
-        return JSONResponse({"status": "error", "database": "unavailable", "detail": str(exc)[:200]},
-                            status_code=503)
+        # `degraded`: the service is up and answers (pages, errors), the data is not reachable until it returns.
+        return JSONResponse({"status": "degraded", "database": "unavailable", "detail": str(exc)[:200]},
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     barrios, districts, instances, activities, demo, revision, postgis = row
     return {
         "status": "ok",

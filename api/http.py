@@ -11,10 +11,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
 
 from api.errors import Problem
 from layers.catalogue import MAP_LAYERS, get_layer, get_map_layer
@@ -157,3 +159,71 @@ def send(request: Request, document: dict, title: str, media_type: str = JSON, c
     if output_format(request, ("json", "html")) == "html":
         return respond(request, render(document, title), HTML, cache_seconds, headers=headers)
     return respond(request, document, media_type, cache_seconds, headers=headers, etag=etag)
+
+
+# JSON read from clients nests at most this deep (a GeoJSON Feature with a polygon nests 6): Python's parser
+# recurses once per level, and a body of 100,000 "[" would end in RecursionError.
+MAX_JSON_DEPTH = 32
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def json_nesting(text: str, openers: str = "[{") -> int:
+    """How deeply a JSON text nests `openers` (strings skipped), in one pass without parsing or recursion."""
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in openers:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}" and ("[" if char == "]" else "{") in openers:
+            depth -= 1
+    return deepest
+
+
+# ---------------------------------------------------------------- headers of every answer
+# HTML pages load scripts, styles and workers from this origin only and cannot be framed (clickjacking of the
+# survey form or the admin pages). MapLibre runs its workers from blob: URLs and draws into blob:/data: images;
+# a basemap may come from another https origin (MONITOR_BASEMAP). Inline styles: the feature pages carry one.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob: https:; font-src 'self' data:; connect-src 'self' https:; "
+            "worker-src 'self' blob:; child-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'")
+# The interactive API page (FastAPI's Swagger UI) loads its bundle from a CDN and starts it with an inline script.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """ASGI middleware: `X-Content-Type-Options: nosniff` on every answer; on HTML pages a Content-Security-Policy,
+    `X-Frame-Options` and a Referrer-Policy. Pure ASGI (not BaseHTTPMiddleware): bodies and streams (tiles, HTTP
+    Range on archives) pass through untouched."""
+
+    def __init__(self, app, docs_path: str | None = None):
+        self.app, self.docs_path = app, docs_path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        csp = DOCS_CSP if scope.get("path") == self.docs_path else PAGE_CSP
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", csp)
+                    headers.setdefault("X-Frame-Options", "DENY")
+                    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def trusted_hosts(settings) -> list[str] | None:
+    """The Host names accepted when links are built from the Host header (MONITOR_PUBLIC_URL unset), so that a
+    forged Host never ends in a link, a Location or a cached page; None when any is fine."""
+    if settings.public_url:
+        return None
+    hosts = [h.strip() for h in settings.allowed_hosts.split(",") if h.strip()]
+    return None if "*" in hosts else hosts

@@ -1,6 +1,6 @@
 """Every router the application serves, and every background task it runs, in one place."""
 
-from api import agenda, features, guide, health, surveys, tiles, web
+from api import agenda, commitments, features, guide, health, qgis, surveys, tiles, web
 from api import index as index_api
 from api.recompute import recompute_hook
 
@@ -13,6 +13,8 @@ ROUTERS = [
     index_api.router,
     surveys.router,
     guide.router,
+    qgis.router,
+    commitments.router,
 ]
 
 # Async context managers `hook(app)` entered at start-up and left at shutdown, in this order

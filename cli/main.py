@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from cli.decidim import import_app, sync_command
 from cli.survey import app as survey_app
 from gis.config import get_settings
 
@@ -17,7 +18,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
 export_app = typer.Typer(help="Export the public layers (PMTiles archives)", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+export_app.command("qgis")(__import__("cli.export_qgis", fromlist=["export_qgis"]).export_qgis)
 app.add_typer(survey_app, name="survey")
+app.add_typer(import_app, name="import")  # `monitor import FILE`, `import decidim`, `import decidim-open-data`
+app.command("sync")(sync_command)
+__import__("cli.backup", fromlist=["register"]).register(app)  # `monitor backup`, `monitor restore`
 
 
 def _url() -> str:
@@ -154,7 +159,7 @@ def load_all() -> None:
     load_demo(None, 300)
 
 
-@app.command("import")
+@import_app.command("file")
 def import_file(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON, CSV or GeoPackage"),
     layer: str = typer.Option(None, help="an editable layer: organizations, instances, activities… (default: from "

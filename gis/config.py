@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(15000, validation_alias=AliasChoices("MONITOR_STATEMENT_TIMEOUT_MS"))
     demo_seed: int = Field(20211, validation_alias=AliasChoices("MONITOR_DEMO_SEED"))
     public_url: str | None = Field(None, validation_alias=AliasChoices("MONITOR_PUBLIC_URL"))
+    # Documents attached to records (an experience's minutes), stored by their SHA-256.
+    documents_dir: Path = Field(ROOT / "documents", validation_alias=AliasChoices("MONITOR_DOCUMENTS_DIR"))
+    # How long a request waits for a database connection before answering 503 (also libpq's connect_timeout).
+    db_wait_seconds: int = Field(5, ge=2, validation_alias=AliasChoices("MONITOR_DB_WAIT_SECONDS"))
+    # Host names the service answers to when MONITOR_PUBLIC_URL is unset (its links are then built from the
+    # request's Host header, which must not be any name a client sends). Comma-separated; "*" allows any.
+    allowed_hosts: str = Field("127.0.0.1,localhost,::1", validation_alias=AliasChoices("MONITOR_ALLOWED_HOSTS"))
+    # Under the map (layers/basemap.py, docs/web-map.md): `local` (streets and names from the monitor's own data),
+    # `none`, a MapLibre style URL, or a PMTiles basemap archive (a path or an http(s) URL ending in .pmtiles).
+    basemap: str = Field("local", validation_alias=AliasChoices("MONITOR_BASEMAP"))
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

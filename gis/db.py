@@ -25,9 +25,16 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+INVARIANTS = MIGRATIONS / "sql" / "invariants.sql"
+
+
 def migrate(url: str | None = None) -> None:
     # "heads": each area (registry, index, tiles…) may add its own branch of revisions on top of 0002.
-    command.upgrade(alembic_config(url or database_url()), "heads")
+    url = url or database_url()
+    command.upgrade(alembic_config(url), "heads")
+    # Whatever branch ran last: every function pins its search_path, every view hiding rows is a security barrier.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(INVARIANTS.read_text())
 
 
 def current_revision(url: str | None = None) -> str | None:

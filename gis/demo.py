@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 from shapely import Point, wkb
 from shapely.prepared import prep
 
@@ -113,6 +114,7 @@ class DemoRegistry:
     commitments: list[dict] = field(default_factory=list)
     activities: list[dict] = field(default_factory=list)
     surveys: list[dict] = field(default_factory=list)
+    experiences: list[dict] = field(default_factory=list)
 
 
 def _point_in(rng: np.random.Generator, barrio: Barrio) -> Point:
@@ -200,7 +202,7 @@ def generate(seed: int, count: int, barrios: list[Barrio], anchor: date) -> Demo
         for criterion in CRITERIA:
             registry.standards.append({"instance": key, "criterion": criterion, "met": bool(rng.random() < maturity),
                                        "assessed_on": anchor - timedelta(days=int(rng.integers(5, 120))),
-                                       "is_demo": True})
+                                       "assessed_by": "Equipo del monitor (demo)", "is_demo": True})
         if promoter in ("state", "mixed") and rng.random() < 0.55:
             for c in range(int(rng.integers(1, 4))):
                 made = start + timedelta(days=int(rng.integers(10, 400)))
@@ -249,7 +251,32 @@ def generate(seed: int, count: int, barrios: list[Barrio], anchor: date) -> Demo
             "gender": _pick(rng, GENDERS, GENDER_SHARES),
             "answered_on": anchor - timedelta(days=int(rng.integers(1, 200))), "is_demo": True,
         })
+    add_experiences(registry, np.random.default_rng(seed + 1), anchor)
     return registry
+
+
+def add_experiences(registry: DemoRegistry, rng: np.random.Generator, anchor: date) -> None:
+    """Records of meetings already held, for about half of the published instances, and the commitments that
+    came out of some of them. Their own random stream, so the rest of the demo stays as it was."""
+    for instance in registry.instances:
+        if instance["moderation"] != "approved" or rng.random() < 0.5:
+            continue
+        for k in range(int(rng.integers(1, 4))):
+            attendance = int(rng.integers(6, 80))
+            women = int(rng.binomial(attendance, 0.55))
+            young = int(rng.binomial(attendance, 0.2))
+            registry.experiences.append({
+                "external_id": f"{instance['external_id']}:experience:{k + 1}", "instance": instance["external_id"],
+                "held_on": anchor - timedelta(days=int(rng.integers(7, 300))), "attendance": attendance,
+                "participant_profile": {"gender": {"female": women, "male": attendance - women},
+                                        "age_band": {"16-24": young, "25-34": attendance - young}},
+                "minutes_url": f"https://participa.example.org/actas/{instance['external_id'].split(':')[-1]}-{k + 1}"
+                if rng.random() < 0.6 else None,
+                "proposals_count": int(rng.integers(0, 12)),
+                "lessons_learned": "Dato de demostración: convocar con más anticipación." if rng.random() < 0.4
+                else None,
+                "source": SOURCE, "is_demo": True,
+            })
 
 
 def read_barrios(conn: psycopg.Connection) -> list[Barrio]:
@@ -281,6 +308,8 @@ def load_demo(url: str, seed: int, count: int = 300, anchor: date | None = None)
         instance_ids = upsert_rows(conn, "monitor.instances", instances, returning="id")
         upsert_rows(conn, "monitor.instance_standards", _resolve(demo.standards, "instance", "instance_id",
                                                                  instance_ids), key=("instance_id", "criterion"))
+        experiences = [{**e, "participant_profile": Jsonb(e["participant_profile"])} for e in demo.experiences]
+        upsert_rows(conn, "monitor.experiences", _resolve(experiences, "instance", "instance_id", instance_ids))
         upsert_rows(conn, "monitor.commitments", _resolve(demo.commitments, "instance", "instance_id", instance_ids))
         upsert_rows(conn, "monitor.activities", _resolve(demo.activities, "instance", "instance_id", instance_ids))
         # Survey answers have no natural key; demo answers are replaced as a whole (real answers stay).
@@ -293,11 +322,12 @@ def load_demo(url: str, seed: int, count: int = 300, anchor: date | None = None)
                 f"VALUES ({', '.join('%(' + c + ')s' for c in columns)})",
                 [{c: s.get(c) for c in columns} for s in surveys])
         removed = 0
-        for table in ("monitor.activities", "monitor.commitments"):
+        for table in ("monitor.activities", "monitor.commitments", "monitor.experiences"):
             removed += delete_missing(conn, table, [r["external_id"] for r in getattr(demo, table.split(".")[1])],
                                       "is_demo")
         removed += delete_missing(conn, "monitor.instances", [r["external_id"] for r in demo.instances], "is_demo")
     return {"seed": seed, "anchor": anchor.isoformat(), "organizations": len(demo.organizations),
             "instances": len(demo.instances), "activities": len(demo.activities),
             "commitments": len(demo.commitments), "standards": len(demo.standards),
+            "experiences": len(demo.experiences),
             "survey_responses": len(demo.surveys), "removed": removed}

@@ -21,6 +21,7 @@ from typing import Any, get_args, get_origin
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table
 
@@ -69,6 +70,7 @@ class EditPolicy:
     table: Table
     model: type[BaseModel]
     geometry_field: str | None = "venue"  # the model field a feature's geometry fills (None: no geometry)
+    placed_by_parent: bool = False  # the published geometry is the parent's (a commitment at its instance): ignored
     aliases: Mapping[str, str] = field(default_factory=dict)  # published property → model field
     read_only: frozenset[str] = frozenset()  # published properties computed by the database, ignored on writes
     owner_column: str | None = None  # the column naming the organisation that owns a row ("id": the row is one)
@@ -77,6 +79,7 @@ class EditPolicy:
     checks: tuple[Check, ...] = ()  # rules that read the database, run before every insert and update
     after_insert: Callable[[psycopg.Connection, int, Any], None] | None = None
     keep_on_replace: tuple[str, ...] = ()  # fields a PUT leaves as they are when not given
+    has_document: bool = False  # one attached file (columns document_name, document_sha256)
     # Importer: names a file or GeoPackage layer may have, references by name, keys unique within one file.
     import_names: tuple[str, ...] = ()
     import_references: tuple[Reference, ...] = ()
@@ -126,7 +129,7 @@ def values_from_feature(policy: EditPolicy, feature: Mapping, partial: bool) -> 
             values.setdefault(model_field, values.pop(published))
     if policy.geometry_field is not None and ("geometry" in feature or not partial):
         values[policy.geometry_field] = feature.get("geometry")
-    elif policy.geometry_field is None and feature.get("geometry") is not None:
+    elif policy.geometry_field is None and feature.get("geometry") is not None and not policy.placed_by_parent:
         raise RegistryError("geometry", f"{policy.name} have no geometry: send \"geometry\": null")
     return values
 
@@ -157,10 +160,18 @@ def validate(policy: EditPolicy, values: Mapping):
         raise refusal from None
 
 
+def one_writer_at_a_time(conn: psycopg.Connection, policy: EditPolicy) -> None:
+    """Writers of one table check and write one at a time (a lock held until the transaction ends): otherwise ten
+    identical POSTs at once all pass the duplicate check before any of them is stored. Taken before any row lock
+    (see `_locked`), so two writers never wait for each other in opposite orders. Writes are rare."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"monitor.edits:{policy.name}",))
+
+
 def check(conn: psycopg.Connection, policy: EditPolicy, item, row_id: int | None = None,
           changed: Iterable[str] | None = None) -> None:
     """The rules that read the database, then the table's references and unique columns (only `changed` ones
     on an update: what is stored already passed)."""
+    one_writer_at_a_time(conn, policy)
     for rule in policy.checks:
         rule(conn, item, row_id)
     values = item.model_dump()
@@ -187,6 +198,9 @@ def _column_values(policy: EditPolicy, item, only: Iterable[str] | None = None, 
     for name in geometry_columns(policy.table):
         if name in values:
             values[name] = point_geojson(getattr(item, name))
+    for name, value in values.items():
+        if isinstance(value, dict):  # nested models (an aggregate profile) are stored as jsonb
+            values[name] = Jsonb(value)
     return {k: v for k, v in values.items() if only is None or k in only}
 
 
@@ -261,7 +275,12 @@ def _update(conn: psycopg.Connection, policy: EditPolicy, row_id: int, values: d
     return _write(conn, statement, {**values, "row_id": row_id})[0]
 
 
-def _locked(conn: psycopg.Connection, policy: EditPolicy, row_id: int, expected_version: int | None) -> dict:
+def _locked(conn: psycopg.Connection, policy: EditPolicy, row_id: int, expected_version: int | None,
+            values: Mapping | None = None) -> dict:
+    key = primary_key(policy.table)
+    if values is not None and key in values and values[key] != row_id:  # a code others name (criteria) stays
+        raise RegistryError(key, f"{key} never changes: it is how other records name this one")
+    one_writer_at_a_time(conn, policy)
     row = load(conn, policy, row_id)
     if expected_version is not None and row["version"] != expected_version:
         raise StaleVersion(row["version"])
@@ -272,7 +291,7 @@ def replace(conn: psycopg.Connection, policy: EditPolicy, row_id: int, values: M
             expected_version: int) -> int:
     """PUT: every field takes the given value or its default, except the policy's `keep_on_replace` fields not
     given (moderation state, owner). Returns the new version."""
-    current = stored_values(policy, _locked(conn, policy, row_id, expected_version))
+    current = stored_values(policy, _locked(conn, policy, row_id, expected_version, values))
     item = validate(policy, {**{k: current[k] for k in policy.keep_on_replace if k in current}, **values})
     check(conn, policy, item, row_id)
     return _update(conn, policy, row_id, _column_values(policy, item))
@@ -281,10 +300,19 @@ def replace(conn: psycopg.Connection, policy: EditPolicy, row_id: int, values: M
 def patch(conn: psycopg.Connection, policy: EditPolicy, row_id: int, changes: Mapping,
           expected_version: int) -> int:
     """PATCH: the given fields change; the whole row is validated again, so it stays consistent."""
-    current = stored_values(policy, _locked(conn, policy, row_id, expected_version))
+    current = stored_values(policy, _locked(conn, policy, row_id, expected_version, changes))
     item = validate(policy, {**current, **changes})
     check(conn, policy, item, row_id, changed=changes)
     return _update(conn, policy, row_id, _column_values(policy, item, only=changes))
+
+
+def attach_document(conn: psycopg.Connection, policy: EditPolicy, row_id: int, name: str, sha256: str,
+                    expected_version: int | None) -> int:
+    """Record a stored file as the row's document (its name and SHA-256); returns the new version."""
+    if not policy.has_document:
+        raise RegistryError(None, f"{policy.name} have no documents")
+    _locked(conn, policy, row_id, expected_version)
+    return _update(conn, policy, row_id, {"document_name": name, "document_sha256": sha256})
 
 
 def soft_delete(conn: psycopg.Connection, policy: EditPolicy, row_id: int, expected_version: int | None) -> None:

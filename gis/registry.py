@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,10 +19,57 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 from geojson_pydantic import Point
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import Url
 
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9:._/-]+$", max_length=200)]
-HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://")]
+
+# Text people type is stored and shown everywhere (cards, iCalendar, CSV, tiles): no NUL (PostgreSQL refuses it),
+# no other control characters, no lone surrogates. Line breaks and tabs only where the text is prose.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAK = re.compile("[\t\n\r\u2028\u2029]")
+# Characters no URL written by a person carries: spaces, controls, and those that end an HTML attribute or a
+# Markdown link, or that browsers read as a path separator (the backslash).
+_NOT_IN_URL = re.compile("[\\s\x00-\x1f\x7f-\x9f\ud800-\udfff<>\"`\\\\{}|^]")
+
+
+def _no_control(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(f"contains a control character (U+{ord(found.group()):04X} at position {found.start()})")
+    return value
+
+
+def _one_line(value: str) -> str:
+    found = _LINE_BREAK.search(value)
+    if found:
+        raise ValueError(f"must be one line: it contains a line break or tab (position {found.start()})")
+    return value
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL with a host, kept as written; parsed by pydantic-core's URL parser (the WHATWG
+    one browsers use). Its parser silently drops tabs and line breaks, so they are refused first."""
+    if len(value) > 2000:
+        raise ValueError("is longer than 2000 characters")
+    found = _NOT_IN_URL.search(value)
+    if found:
+        raise ValueError(f"is not a URL: it contains {found.group()!r} at position {found.start()} (spaces, "
+                         "line breaks, control characters and <>\"`\\{}|^ are not allowed)")
+    if not re.match(r"(?i)https?://[^/?#]", value):
+        raise ValueError("must be an absolute URL starting with http:// or https://")
+    try:
+        url = Url(value)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({str(exc).splitlines()[-1].strip()[:120]})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("must be an absolute URL starting with http:// or https://")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control)]  # prose: line breaks and tabs allowed
+Line = Annotated[str, AfterValidator(_no_control), AfterValidator(_one_line)]  # names, titles, codes
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Accessibility = Literal["wheelchair", "sign_language", "childcare", "evening", "weekend", "online_access",
                         "easy_read", "interpretation"]
 
@@ -100,44 +148,44 @@ class RuleViolation(ValueError):
 
 class OrganizationIn(_Input):
     external_id: ExternalId | None = None
-    name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    name: Annotated[Line, StringConstraints(min_length=2, max_length=200)]
     kind: Literal["government_area", "cso", "vecinal", "university", "school", "company", "international", "other"]
-    description: str | None = None
+    description: Text | None = None
     website: HttpUrl | None = None
-    source: Annotated[str, StringConstraints(min_length=1)]
+    source: Annotated[Line, StringConstraints(min_length=1)]
     is_demo: bool = False
 
 
 class InstanceIn(_Input):
     external_id: ExternalId | None = None
-    name: Annotated[str, StringConstraints(min_length=3, max_length=200)]
-    description: str = ""
-    kind: str  # a code of monitor.instance_kinds (a catalogue table, so checked against the database)
+    name: Annotated[Line, StringConstraints(min_length=3, max_length=200)]
+    description: Text = ""
+    kind: Line  # a code of monitor.instance_kinds (a catalogue table, so checked against the database)
     promoter: Literal["state", "cso", "mixed"]
     organization_id: int | None = None
-    themes: list[str] = Field(min_length=1)  # codes of monitor.themes
-    decides: str | None = None
-    how_it_works: str | None = None
-    how_to_participate: str | None = None
+    themes: list[Line] = Field(min_length=1)  # codes of monitor.themes
+    decides: Text | None = None
+    how_it_works: Text | None = None
+    how_to_participate: Text | None = None
     modality: Literal["in_person", "online", "hybrid"]
     venue: Point | None = None
-    venue_address: str | None = None
+    venue_address: Line | None = None
     online_url: HttpUrl | None = None
     scope: Literal["barrio", "district", "city"]
     scope_barrio_id: int | None = None
-    scope_district_code: str | None = None
-    scope_note: str | None = None
-    schedule: str | None = None
+    scope_district_code: Line | None = None
+    scope_note: Text | None = None
+    schedule: Text | None = None
     frequency: Literal["weekly", "biweekly", "monthly", "quarterly", "yearly", "irregular", "permanent"] | None = None
     accessibility: list[Accessibility] = []
-    contact: str | None = None
+    contact: Text | None = None
     status: Literal["active", "paused", "ended"] = "active"
     start_date: date | None = None
     end_date: date | None = None
-    source: Annotated[str, StringConstraints(min_length=1)]
-    source_url: str | None = None
+    source: Annotated[Line, StringConstraints(min_length=1)]
+    source_url: HttpUrl | None = None
     moderation: Literal["pending", "approved", "rejected"] = "pending"
-    moderation_reason: str | None = None
+    moderation_reason: Text | None = None
     is_demo: bool = False
 
     @model_validator(mode="after")
@@ -161,18 +209,18 @@ class InstanceIn(_Input):
 class ActivityIn(_Input):
     instance_id: int
     external_id: ExternalId | None = None
-    title: Annotated[str, StringConstraints(min_length=3, max_length=200)]
-    description: str | None = None
+    title: Annotated[Line, StringConstraints(min_length=3, max_length=200)]
+    description: Text | None = None
     starts_at: datetime
     ends_at: datetime | None = None
-    timezone: str = "America/Argentina/Cordoba"
+    timezone: Line = "America/Argentina/Cordoba"
     venue: Point | None = None
-    venue_address: str | None = None
+    venue_address: Line | None = None
     online_url: HttpUrl | None = None
     registration_url: HttpUrl | None = None
     registration_required: bool = False
     status: Literal["scheduled", "cancelled", "held"] = "scheduled"
-    source: Annotated[str, StringConstraints(min_length=1)]
+    source: Annotated[Line, StringConstraints(min_length=1)]
     is_demo: bool = False
 
     @model_validator(mode="after")
@@ -187,6 +235,128 @@ class ActivityIn(_Input):
             if value is not None and value.tzinfo is None:
                 object.__setattr__(self, name, value.replace(tzinfo=zone))
         _require(self.ends_at is None or self.ends_at >= self.starts_at, "ends_at", "ends_at is before starts_at")
+        return self
+
+
+AgeBand = Literal["16-24", "25-34", "35-49", "50-64", "65+"]
+Gender = Literal["female", "male", "non_binary", "other", "prefer_not_to_say"]
+Count = Annotated[int, Field(ge=0)]
+
+
+class CriterionIn(_Input):
+    """A minimum standard. Its `version` goes up with every change; assessments keep the version they used."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_0-9]*$", max_length=60)]
+    ordinal: Annotated[int, Field(ge=1, le=100)]
+    label_es: Annotated[Line, StringConstraints(min_length=3, max_length=200)]
+    label_en: Annotated[Line, StringConstraints(min_length=3, max_length=200)]
+    guidance_es: Text | None = None
+
+
+class AssessmentIn(_Input):
+    """One instance against one criterion: met, not met or not applicable, by whom, on what evidence."""
+
+    instance_id: int
+    criterion: str
+    status: Literal["met", "not_met", "not_applicable"]
+    method: Literal["derived", "verified"] = "verified"
+    evidence_url: HttpUrl | None = None
+    note: Text | None = None
+    assessed_by: Annotated[Line, StringConstraints(min_length=2, max_length=200)] | None = None
+    assessed_on: date = Field(default_factory=date.today)
+    is_demo: bool = False
+
+    @model_validator(mode="after")
+    def _verified_by_someone(self) -> AssessmentIn:
+        _require(self.method != "verified" or bool(self.assessed_by), "assessed_by",
+                 "assessed_by is required for a verified assessment (who checked it)")
+        return self
+
+
+class ParticipantProfile(BaseModel):
+    """Who took part, in aggregate only: counts by the survey's age bands, genders and barrios of residence."""
+
+    model_config = ConfigDict(extra="forbid")
+    gender: dict[Gender, Count] = {}
+    age_band: dict[AgeBand, Count] = {}
+    barrio: dict[int, Count] = {}  # MSLINK → people
+
+
+class ExperienceIn(_Input):
+    """The record of a held activity: attendance, who took part (in aggregate), results, proposals, lessons."""
+
+    instance_id: int
+    activity_id: int | None = None
+    external_id: ExternalId | None = None
+    held_on: date
+    attendance: Count | None = None
+    participant_profile: ParticipantProfile = ParticipantProfile()
+    minutes_url: HttpUrl | None = None
+    proposals_count: Count | None = None
+    proposals: Text | None = None
+    lessons_learned: Text | None = None
+    source: Annotated[Line, StringConstraints(min_length=1)]
+    is_demo: bool = False
+
+    @model_validator(mode="after")
+    def _profile_within_attendance(self) -> ExperienceIn:
+        if self.attendance is not None:
+            for dimension in ("gender", "age_band", "barrio"):
+                counted = sum(getattr(self.participant_profile, dimension).values())
+                _require(counted <= self.attendance, "participant_profile",
+                         f"participant_profile.{dimension} counts {counted} people, more than the attendance "
+                         f"({self.attendance})")
+        return self
+
+
+class CommitmentIn(_Input):
+    """What the government committed to, where it came from, and how far it got."""
+
+    instance_id: int
+    external_id: ExternalId | None = None
+    description: Annotated[Text, StringConstraints(min_length=3, max_length=2000)]
+    made_on: date | None = None
+    due_date: date | None = None
+    status: Literal["not_started", "limited", "substantial", "complete"] = "not_started"
+    progress: Annotated[int, Field(ge=0, le=100)] | None = None
+    evidence_url: HttpUrl | None = None
+    government_response: Text | None = None
+    activity_id: int | None = None
+    experience_id: int | None = None
+    proposal_ref: Annotated[Line, StringConstraints(max_length=300)] | None = None
+    source: Annotated[Line, StringConstraints(min_length=1)]
+    is_demo: bool = False
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> CommitmentIn:
+        _require(self.due_date is None or self.made_on is None or self.due_date >= self.made_on, "due_date",
+                 "due_date is before made_on")
+        return self
+
+
+class SurveyResponseIn(_Input):
+    """A survey answer on paper, imported: the same anonymous fields as the form (no name, no time of day)."""
+
+    kind: Literal["satisfaction", "interest"] = "satisfaction"
+    instance_id: int | None = None
+    activity_id: int | None = None
+    satisfaction: Annotated[int, Field(ge=1, le=5)] | None = None
+    interest: Annotated[int, Field(ge=1, le=5)] | None = None
+    interest_themes: list[str] = []
+    respondent_barrio_id: int | None = None
+    age_band: AgeBand | None = None
+    gender: Gender | None = None
+    answered_on: date | None = None
+    is_demo: bool = False
+
+    @model_validator(mode="after")
+    def _answered(self) -> SurveyResponseIn:
+        _require(self.kind != "satisfaction" or self.satisfaction is not None, "satisfaction",
+                 "satisfaction (1-5) is required for a satisfaction answer")
+        _require(self.kind != "satisfaction" or self.instance_id is not None, "instance_id",
+                 "instance_id is required for a satisfaction answer")
+        _require(self.kind != "interest" or self.interest is not None, "interest",
+                 "interest (1-5) is required for an interest answer")
         return self
 
 
@@ -242,6 +412,37 @@ def check_duplicate_activity(conn: psycopg.Connection, item: ActivityIn, row_id:
     if row is not None:
         raise RegistryError("title", f"title: instance {item.instance_id} already has an activity {item.title!r} "
                                      f"starting at {item.starts_at.isoformat()} (id {row[0]})", conflict=True)
+
+
+def check_activity_of_instance(conn: psycopg.Connection, item: Any, row_id: int | None) -> None:
+    """An experience or commitment that names an activity names one of its own instance's."""
+    activity = getattr(item, "activity_id", None)
+    if activity is not None and not conn.execute(
+            "SELECT 1 FROM monitor.activities WHERE id = %s AND instance_id = %s", (activity, item.instance_id)
+    ).fetchone():
+        raise RegistryError("activity_id", f"activity_id {activity} is not an activity of instance {item.instance_id}")
+
+
+def check_experience_of_instance(conn: psycopg.Connection, item: CommitmentIn, row_id: int | None) -> None:
+    if item.experience_id is not None and not conn.execute(
+            "SELECT 1 FROM monitor.experiences WHERE id = %s AND instance_id = %s AND deleted_at IS NULL",
+            (item.experience_id, item.instance_id)).fetchone():
+        raise RegistryError("experience_id", f"experience_id {item.experience_id} is not an experience of "
+                                             f"instance {item.instance_id}")
+
+
+def check_assessment_once(conn: psycopg.Connection, item: AssessmentIn, row_id: int | None) -> None:
+    """One assessment per instance and criterion: a second one is a conflict (edit the first)."""
+    row = conn.execute("SELECT id FROM monitor.instance_standards WHERE instance_id = %s AND criterion = %s "
+                       "AND id IS DISTINCT FROM %s", (item.instance_id, item.criterion, row_id)).fetchone()
+    if row is not None:
+        raise RegistryError("criterion", f"criterion: instance {item.instance_id} already has an assessment of "
+                                         f"{item.criterion!r} (id {row[0]}); edit that one", conflict=True)
+
+
+def check_interest_themes(conn: psycopg.Connection, item: SurveyResponseIn, row_id: int | None) -> None:
+    if item.interest_themes:
+        check_codes(conn, "themes", "interest_themes", item.interest_themes)
 
 
 def link_promoter(conn: psycopg.Connection, instance_id: int, item: InstanceIn) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -21,7 +22,9 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 SCHEMA = "monitor"
 metadata = MetaData(schema=SCHEMA)
@@ -128,7 +131,96 @@ activities = Table(
     _point("venue_3857", 3857),
 )
 
-EDITABLE_TABLES = (organizations, instances, activities)
+standard_criteria = Table(
+    "standard_criteria", metadata,
+    Column("code", Text, primary_key=True),
+    Column("ordinal", SmallInteger, nullable=False, unique=True),
+    Column("label_es", Text, nullable=False),
+    Column("label_en", Text, nullable=False),
+    Column("guidance_es", Text),
+    *_stamps(),
+)
+
+# The assessments of instances against the criteria: one row per instance × criterion.
+instance_standards = Table(
+    "instance_standards", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", Integer, ForeignKey("monitor.instances.id"), nullable=False),
+    Column("criterion", Text, ForeignKey("monitor.standard_criteria.code"), nullable=False),
+    Column("met", Boolean, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("evidence_url", Text),
+    Column("note", Text),
+    Column("assessed_by", Text),
+    Column("assessed_on", Date, nullable=False),
+    Column("criterion_version", Integer, nullable=False),
+    Column("is_demo", Boolean, nullable=False),
+    *_stamps(),
+    UniqueConstraint("instance_id", "criterion", name="assessment_once"),
+)
+
+experiences = Table(
+    "experiences", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("external_id", Text, unique=True),
+    Column("instance_id", Integer, ForeignKey("monitor.instances.id"), nullable=False),
+    Column("activity_id", Integer, ForeignKey("monitor.activities.id")),
+    Column("held_on", Date, nullable=False),
+    Column("attendance", Integer),
+    Column("participant_profile", JSONB, nullable=False),
+    Column("minutes_url", Text),
+    Column("document_name", Text),
+    Column("document_sha256", Text),
+    Column("proposals_count", Integer),
+    Column("proposals", Text),
+    Column("lessons_learned", Text),
+    Column("source", Text, nullable=False),
+    Column("is_demo", Boolean, nullable=False),
+    *_stamps(),
+)
+
+commitments = Table(
+    "commitments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", Integer, ForeignKey("monitor.instances.id"), nullable=False),
+    Column("external_id", Text, unique=True),
+    Column("description", Text, nullable=False),
+    Column("made_on", Date),
+    Column("due_date", Date),
+    Column("status", Text, nullable=False),
+    Column("progress", SmallInteger),
+    Column("evidence_url", Text),
+    Column("government_response", Text),
+    Column("activity_id", Integer, ForeignKey("monitor.activities.id")),
+    Column("experience_id", Integer, ForeignKey("monitor.experiences.id")),
+    Column("proposal_ref", Text),
+    Column("source", Text, nullable=False),
+    Column("is_demo", Boolean, nullable=False),
+    *_stamps(),
+)
+
+# Anonymous answers: no stamps, no history of who (only imported in bulk or answered through a survey link).
+survey_responses = Table(
+    "survey_responses", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("instance_id", Integer, ForeignKey("monitor.instances.id")),
+    Column("kind", Text, nullable=False),
+    Column("satisfaction", SmallInteger),
+    Column("interest", SmallInteger),
+    Column("interest_themes", ARRAY(Text), nullable=False),
+    Column("respondent_barrio_id", Integer, ForeignKey("monitor.barrios.mslink")),
+    Column("age_band", Text),
+    Column("gender", Text),
+    Column("answered_on", Date, nullable=False),
+    Column("is_demo", Boolean, nullable=False),
+    Column("link_id", Integer, ForeignKey("monitor.survey_links.id")),
+    Column("activity_id", Integer, ForeignKey("monitor.activities.id")),
+)
+survey_links = Table("survey_links", metadata, Column("id", Integer, primary_key=True))
+
+EDITABLE_TABLES = (organizations, instances, activities, standard_criteria, instance_standards, experiences,
+                   commitments, survey_responses)
 
 
 def geometry_columns(table: Table) -> dict[str, int]:
@@ -138,7 +230,15 @@ def geometry_columns(table: Table) -> dict[str, int]:
 
 
 def unique_columns(table: Table) -> list[str]:
+    """Columns unique on their own (what a value alone must not repeat)."""
     return [c.name for c in table.columns if c.unique and not c.primary_key]
+
+
+def unique_sets(table: Table) -> list[tuple[str, ...]]:
+    """Every unique key but the primary one: single columns and composite constraints."""
+    composite = [tuple(sorted(c.name for c in constraint.columns)) for constraint in table.constraints
+                 if isinstance(constraint, UniqueConstraint)]
+    return sorted({(name,) for name in unique_columns(table)} | set(composite))
 
 
 def references(table: Table) -> dict[str, tuple[Table, str]]:

@@ -5,13 +5,20 @@ from __future__ import annotations
 from gis.edits import EditPolicy
 from layers.definitions import (
     activities,
+    assessments,
     barrio_index,
     barrios,
+    basemap_labels,
+    basemap_routes,
+    commitments,
+    criteria,
     district_index,
     districts,
+    experiences,
     hexagons,
     instances,
     organizations,
+    survey_responses,
 )
 from layers.layer import Layer
 
@@ -21,18 +28,31 @@ LAYERS: tuple[Layer, ...] = (
     organizations.LAYER,
     instances.LAYER,
     activities.LAYER,
+    criteria.LAYER,
+    assessments.LAYER,
+    experiences.LAYER,
+    commitments.LAYER,
     hexagons.LAYER,
     barrio_index.LAYER,
     district_index.LAYER,
+    basemap_routes.LAYER,
+    basemap_labels.LAYER,
 )
 
 CATALOGUE: dict[str, Layer] = {layer.id: layer for layer in LAYERS}
 
 # What the map draws: layers with a geometry (vector tiles, PMTiles, the MapLibre style).
-MAP_LAYERS: tuple[Layer, ...] = tuple(layer for layer in LAYERS if layer.has_geometry)
+MAP_LAYERS: tuple[Layer, ...] = tuple(layer for layer in LAYERS if layer.has_geometry and layer.tiled)
+
+# The local basemap (MONITOR_BASEMAP, layers/basemap.py): streets and names drawn from what the monitor holds.
+BASEMAP_LAYERS: tuple[Layer, ...] = (basemap_routes.LAYER, basemap_labels.LAYER)
 
 # Editable layers in the order a file holding several must be written (a row may name one written before it).
-EDIT_POLICIES: dict[str, EditPolicy] = {layer.id: layer.edit for layer in LAYERS if layer.edit is not None}
+# Survey answers are imported (paper forms) but never published one by one: a policy without a layer.
+EDIT_POLICIES: dict[str, EditPolicy] = {
+    **{layer.id: layer.edit for layer in LAYERS if layer.edit is not None},
+    "survey_responses": survey_responses.EDIT,
+}
 
 
 def get_layer(layer_id: str) -> Layer | None:
@@ -41,4 +61,4 @@ def get_layer(layer_id: str) -> Layer | None:
 
 def get_map_layer(layer_id: str) -> Layer | None:
     layer = CATALOGUE.get(layer_id)
-    return layer if layer is not None and layer.has_geometry else None
+    return layer if layer in MAP_LAYERS else None

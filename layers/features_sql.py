@@ -14,6 +14,8 @@ from functools import cache
 
 from psycopg import sql
 from pyproj import CRS as ProjCRS
+from pyproj import Transformer
+from pyproj.exceptions import ProjError
 from shapely.geometry import shape
 
 from layers.layer import Layer
@@ -104,8 +106,28 @@ def envelope(bbox: tuple[float, ...], crs: Crs, parameter: str = "bbox") -> tupl
         raise QueryError(f"Invalid {parameter}", f"{parameter} is outside the valid range of {crs.uri} ({order})")
     if crs.srid != STORAGE_SRID and max(abs(v) for v in (minx, miny, maxx, maxy)) > 4e7:
         raise QueryError(f"Invalid {parameter}", f"{parameter} is outside the valid range of {crs.uri}")
+    check_domain(crs, (minx, miny, maxx, maxy), parameter)
     native = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {})").format(sql.Literal(crs.srid))
     return native, [minx, miny, maxx, maxy]
+
+
+@cache
+def _to_lon_lat(srid: int) -> Transformer:
+    return Transformer.from_crs(f"EPSG:{srid}", "OGC:CRS84", always_xy=True)
+
+
+def check_domain(crs: Crs, bounds: tuple[float, float, float, float], parameter: str) -> None:
+    """Projected coordinates PROJ cannot take back to longitude and latitude (a transverse Mercator such as
+    EPSG:22185 is defined only so far from its meridian) are refused here, not by PostGIS with an error."""
+    if crs.srid == STORAGE_SRID:
+        return
+    try:
+        lon_lat = _to_lon_lat(crs.srid).transform_bounds(*bounds, densify_pts=21, errcheck=True)
+    except ProjError:
+        lon_lat = (math.inf,)
+    if not all(math.isfinite(v) for v in lon_lat):
+        raise QueryError(f"Invalid {parameter}", f"{parameter} is outside the domain of {crs.uri}: its "
+                                                 "coordinates have no longitude and latitude")
 
 
 def bbox_condition(column: sql.Composable, bbox: tuple[float, ...], crs: Crs) -> tuple[sql.Composable, list]:
@@ -211,6 +233,30 @@ SPATIAL = {"s_intersects": "ST_Intersects", "s_equals": "ST_Equals", "s_disjoint
            "s_crosses": "ST_Crosses", "s_contains": "ST_Contains"}
 ARRAYS = {"a_equals": "=", "a_contains": "@>", "a_containedby": "<@", "a_overlaps": "&&"}
 GEOMETRY_QUERYABLE = "geometry"
+# Limits of a filter tree, checked (without recursion) before it is validated or compiled: the compiler below and
+# the `cql2` validation recurse once per level, and validation slows down sharply with depth.
+MAX_FILTER_DEPTH = 20  # nested predicates and expressions
+MAX_FILTER_NODES = 2_000  # predicates, properties and values (a geometry's coordinates count as one)
+
+
+def check_filter_tree(tree) -> None:
+    """QueryError naming the limit when a CQL2-JSON tree nests deeper or holds more nodes than allowed."""
+    stack, nodes = [(tree, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_FILTER_NODES:
+            raise QueryError("Filter too large", f"a filter has at most {MAX_FILTER_NODES} predicates, properties "
+                                                 "and values (limit: nodes)")
+        if depth > MAX_FILTER_DEPTH:
+            raise QueryError("Filter too deep", f"a filter nests at most {MAX_FILTER_DEPTH} levels (limit: depth)")
+        if isinstance(node, dict):
+            children = [v for k, v in node.items() if k not in ("coordinates", "bbox")]
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        elif isinstance(node, list):
+            # A list (arguments, IN values) is not a level of its own: its items sit at the list's depth.
+            stack.extend((child, depth) for child in node if isinstance(child, dict | list))
+            nodes += sum(1 for child in node if not isinstance(child, dict | list))
 
 
 @dataclass
@@ -291,6 +337,8 @@ class _Compiler:
                 raise QueryError("Invalid filter geometry", str(exc)[:200]) from None
             if checked.is_empty or not checked.is_valid:
                 raise QueryError("Invalid filter geometry", "the geometry is empty or not valid (self-intersection?)")
+            check_domain(self.crs, checked.bounds if not self.crs.flip else _flipped(checked.bounds),
+                         "filter geometry")
             return _to_storage(sql.SQL("ST_GeomFromText({})").format(self.bind(checked.wkt)), self.crs)
         raise QueryError("Invalid filter", f"expected a geometry literal, found {node!r}")
 
@@ -335,6 +383,12 @@ class _Compiler:
         allowed = (allowed,) if isinstance(allowed, str) else allowed
         if type_ not in allowed:
             raise QueryError("Invalid filter", f"{context} does not apply to a {type_} property")
+
+
+def _flipped(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Bounds read in a CRS whose first axis is northing: (x, y) order for PROJ."""
+    miny, minx, maxy, maxx = bounds
+    return minx, miny, maxx, maxy
 
 
 def _name(node) -> str:
@@ -402,6 +456,7 @@ def where_clause(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]
         conditions.append(sql.SQL(template).format(sql.Identifier(prop.name)))
         params.append(value)
     if query.cql is not None:
+        check_filter_tree(query.cql)  # the compiler recurses per level: bounded whoever built the tree
         compiler = _Compiler(layer, query.filter_crs)
         conditions.append(compiler.condition(query.cql))
         params += compiler.params
@@ -413,7 +468,7 @@ def where_clause(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]
 def _order_by(layer: Layer, sortby: list[tuple[str, bool]]) -> sql.Composable:
     terms: list[sql.Composable] = []
     for name, descending in sortby:
-        if name != "id" and (layer.get_property(name) is None or layer.get_property(name).type == "array"):
+        if name != "id" and (layer.get_property(name) is None or layer.get_property(name).type in ("array", "object")):
             raise QueryError("Invalid sortby", f"cannot sort {layer.id} by {name!r}")
         column = layer.id_column if name == "id" else name
         direction = sql.SQL("DESC" if descending else "ASC")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from gis.edits import EditPolicy
 
-PropertyType = Literal["string", "integer", "number", "boolean", "date", "datetime", "array"]
+PropertyType = Literal["string", "integer", "number", "boolean", "date", "datetime", "array", "object"]
 # What a layer is for on a map, so clients find it by role rather than by id (GET /map/config.json): the barrio
 # and district boundaries, the registry's instance points, the agenda's activity points, the H3 accessibility
 # grid, and the index by barrio and by district. At most one layer of the catalogue per role.
@@ -33,7 +33,8 @@ class Layer:
     title: str
     description: str
     source: str  # a view or table in the `published` schema (or an analytics result table)
-    geometry_type: Literal["Point", "MultiPolygon", "Polygon"] | None  # None: a table without geometry (no tiles)
+    # None: a table without geometry (features and CSV only, no tiles)
+    geometry_type: Literal["Point", "MultiLineString", "MultiPolygon", "Polygon"] | None
     properties: tuple[Property, ...]
     id_column: str = "id"
     id_type: Literal["integer", "string"] = "integer"
@@ -49,6 +50,7 @@ class Layer:
     datetime_columns: tuple[str, str] | None = None  # (start, end) for `datetime` filters
     order_by: str = "id"
     cache_seconds: int = 60
+    tiled: bool = True  # drawn in vector tiles, PMTiles and the style (a point per commitment would only crowd them)
     edit: EditPolicy | None = None  # how Part 4 writes reach the registry (None: read-only)
     is_analytics: bool = False
     style: tuple[dict, ...] = field(default_factory=tuple)  # MapLibre style layers (source/source-layer added)

@@ -1,6 +1,7 @@
 """The MapLibre style of the monitor, generated from the catalogue: one vector source `monitor` (the all-layers
 tiles), source layers named by layer id, each layer's own style entries, plus a generic cluster symbol for point
-layers. Offline by construction: no glyphs, sprites or remote basemap (circles, fills and lines only).
+layers. Offline by construction: the only glyphs are the service's own (/fonts/…, for the local basemap's labels),
+and a third-party basemap comes in only when MONITOR_BASEMAP asks for one (layers/basemap.py).
 Each style layer's metadata names its catalogue layer (`monitor:layer`) and that layer's role
 (`monitor:layer-role`); the index fills also name their field and ramp (`monitor:field`, layers/ramps.py)."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from layers.basemap import BasemapStyle
 from layers.layer import Layer
 
 SOURCE = "monitor"
@@ -68,16 +70,44 @@ def layer_styles(layer: Layer) -> list[dict]:
     return entries
 
 
+def _has_text(entry: dict) -> bool:
+    return entry["type"] == "symbol" and "text-field" in entry.get("layout", {})
+
+
+def _draw_key(entry: dict) -> tuple[int, int]:
+    # By kind (fills, lines, circles, labels); within a kind the local basemap's layers (streets) come first.
+    return DRAW_ORDER.get(entry["type"], 9), 0 if entry.get("metadata", {}).get("monitor:basemap") else 1
+
+
 def monitor_style(layers: Sequence[Layer], tilejson_url: str, center: tuple[float, float] = (-60.66, -32.95),
-                  zoom: float = 11.5) -> dict:
-    styled = [entry for layer in layers for entry in layer_styles(layer)]
-    styled.sort(key=lambda entry: DRAW_ORDER.get(entry["type"], 9))  # stable: catalogue order within a kind
-    return {
+                  zoom: float = 11.5, *, glyphs_url: str | None = None, basemap: BasemapStyle | None = None) -> dict:
+    """The style of `layers` over the all-layers tiles. Labels need glyphs: without `glyphs_url` (the service's
+    own /fonts/…) or a basemap bringing its own, text layers are left out and the style loads nothing else.
+    `basemap` (layers/basemap.py) adds a third-party basemap's sources, its layers under the monitor's and its
+    labels over them; the local basemap is the catalogue's basemap layers, already in `layers`."""
+    styled = sorted((entry for layer in layers for entry in layer_styles(layer)), key=_draw_key)  # stable
+    glyphs = (basemap.glyphs if basemap and basemap.glyphs else None) or glyphs_url
+    under = [entry for entry in basemap.under if entry["type"] != "background"] if basemap else []
+    over = list(basemap.over) if basemap else []
+    if glyphs is None:
+        styled, over = [e for e in styled if not _has_text(e)], [e for e in over if not _has_text(e)]
+    background = next((entry for entry in (basemap.under if basemap else []) if entry["type"] == "background"),
+                      {"id": "background", "type": "background", "paint": {"background-color": "#fbfaf7"}})
+    doc = {
         "version": 8,
         "name": "Monitor de Participación Ciudadana de Rosario",
         "metadata": {"monitor:layers": [layer.id for layer in layers]},
         "center": list(center),
         "zoom": zoom,
-        "sources": {SOURCE: {"type": "vector", "url": tilejson_url}},
-        "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#fbfaf7"}}, *styled],
+        "sources": {SOURCE: {"type": "vector", "url": tilejson_url}, **(basemap.sources if basemap else {})},
+        "layers": [background, *under, *styled, *over],
     }
+    if basemap is not None:
+        doc["metadata"]["monitor:basemap"] = basemap.kind
+        if basemap.note:
+            doc["metadata"]["monitor:basemap-note"] = basemap.note
+        if basemap.sprite:
+            doc["sprite"] = basemap.sprite
+    if glyphs and any(_has_text(entry) for entry in doc["layers"]):
+        doc["glyphs"] = glyphs
+    return doc

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the monitor needs, only those missing.
-#   runtime: PostgreSQL + PostGIS (private cluster), GDAL's command-line tools, Node.js/npm (web map assets)
+#   runtime: PostgreSQL + PostGIS (private cluster), GDAL's command-line tools, Node.js/npm (web map assets),
+#            DejaVu fonts (the map's label glyphs)
 #   test:    QGIS' Python bindings and Chromium (real-client and browser tests)
 # Usage: install-system-packages.sh [runtime|test]
 set -euo pipefail
@@ -12,6 +13,8 @@ wanted=()
 [ -n "$(pg_major)" ] || wanted+=(postgresql postgresql-contrib)
 command -v ogrinfo >/dev/null || wanted+=(gdal-bin)
 command -v npm >/dev/null || wanted+=(nodejs npm)
+# DejaVu Sans: the font of the map's labels (SDF glyphs made by fontnik, served at /fonts/…)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || wanted+=(fonts-dejavu-core)
 if [ "$profile" = test ]; then
   /usr/bin/python3 -c "import qgis.core" 2>/dev/null || wanted+=(python3-qgis qgis-providers)
   [ -x /usr/bin/chromium ] || wanted+=(chromium fonts-dejavu-core)

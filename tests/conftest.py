@@ -168,6 +168,23 @@ def fresh_server(fresh_db) -> Iterator[LiveServer]:
     stop()
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's (scripts/install-system-packages.sh), never a downloaded one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one test module. Module-scoped: sync Playwright runs an event loop in this thread,
+    which must be gone before tests that start their own (asyncio.run) come."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir():
     path = os.path.join(os.path.dirname(__file__), "artifacts")

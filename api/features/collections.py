@@ -12,7 +12,7 @@ from api.features import counts
 from api.http import GEOJSON, HTML, JSON, base_url, layer_or_404, link, send
 from api.routing import get_and_head
 from api.tiles.ogc import collection_tile_links
-from layers.catalogue import LAYERS
+from layers.catalogue import LAYERS, MAP_LAYERS
 from layers.features_sql import CRS84, SUPPORTED_CRS, extent_sql
 from layers.layer import Layer
 
@@ -62,7 +62,7 @@ async def collection_document(request: Request, pool: AsyncConnectionPool, layer
             link(f"{root}/items?f=html", "items", HTML, "Features as HTML"),
             link(f"{root}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", "Queryables"),
-            *(collection_tile_links(base_url(request), layer.id) if layer.has_geometry else []),
+            *(collection_tile_links(base_url(request), layer.id) if layer in MAP_LAYERS else []),
         ],
         **({"attribution": layer.attribution} if layer.attribution else {}),
     }

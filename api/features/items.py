@@ -12,7 +12,7 @@ from api.database import get_pool
 from api.errors import Problem
 from api.features import counts
 from api.features.html import render
-from api.features.params import DEFAULT_LIMIT, MAX_LIMIT, parse_items_query
+from api.features.params import DEFAULT_LIMIT, MAX_LIMIT, read_items_query
 from api.formats import features_csv
 from api.http import CSV, GEOJSON, HTML, JSON, base_url, layer_or_404, link, output_format, respond
 from api.routing import get_and_head
@@ -77,7 +77,7 @@ async def items(
 ):
     layer = layer_or_404(collectionId)
     fmt = output_format(request, ITEM_FORMATS)
-    query = parse_items_query(request, layer)
+    query = await read_items_query(request, layer)  # in a worker thread, with limits
     statement, params = items_sql(layer, query)
     features, returned = await run(pool, statement, params)
     if returned < query.limit and (returned > 0 or query.offset == 0):

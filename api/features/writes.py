@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import cache
 
 from fastapi import APIRouter, Depends, Request
@@ -22,7 +23,7 @@ from api.database import write_transaction
 from api.errors import Problem
 from api.features.collections import forget_cached
 from api.features.items import item_etag, parse_feature_id
-from api.http import WRITE_CORS, base_url, layer_or_404
+from api.http import MAX_JSON_DEPTH, WRITE_CORS, base_url, json_nesting, layer_or_404
 from gis import edits
 from gis.auth import Principal
 from gis.edits import EditPolicy
@@ -54,8 +55,15 @@ async def read_feature(request: Request) -> dict:
     if len(body) > MAX_BODY_BYTES:
         raise Problem(413, "Body too large", f"a feature is at most {MAX_BODY_BYTES} bytes")
     try:
-        feature = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Malformed JSON", f"the body is not UTF-8: {str(exc)[:160]}") from None
+    if json_nesting(text) > MAX_JSON_DEPTH:
+        raise Problem(400, "Body too deep", f"a feature nests at most {MAX_JSON_DEPTH} levels of arrays and "
+                                            "objects (limit: depth)")
+    try:
+        feature = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise Problem(400, "Malformed JSON", str(exc)[:200]) from None
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise Problem(400, "Invalid GeoJSON", 'the body must be a GeoJSON Feature ({"type": "Feature", ...})')
@@ -99,7 +107,10 @@ def geometry_in_crs84(layer: Layer, feature: dict, crs: Crs) -> dict:
 
 
 async def feature_values(request: Request, layer: Layer, policy: EditPolicy, partial: bool) -> dict:
-    feature = geometry_in_crs84(layer, await read_feature(request), content_crs(request))
+    feature = await read_feature(request)
+    if policy.placed_by_parent:  # the published geometry is the parent's: what a client sends back is ignored
+        feature.pop("geometry", None)
+    feature = geometry_in_crs84(layer, feature, content_crs(request))
     return edits.values_from_feature(policy, feature, partial)
 
 
@@ -112,9 +123,11 @@ def check_if_match(request: Request, layer: Layer, row_id: int, required: bool) 
         return None
     prefix = f'"{layer.id}-{row_id}-v'
     tag = header.strip().removeprefix("W/")
-    if not (tag.startswith(prefix) and tag.endswith('"') and tag[len(prefix):-1].isdigit()):
+    version = tag[len(prefix):-1]
+    # ASCII digits only, and no more than a bigint holds (str.isdigit() takes "²"; int() refuses 5,000 digits).
+    if not (tag.startswith(prefix) and tag.endswith('"') and re.fullmatch(r"[0-9]{1,18}", version)):
         raise Problem(412, "Precondition Failed", "If-Match is not an ETag of this feature; GET it again")
-    return int(tag[len(prefix):-1])
+    return int(version)
 
 
 # ---------------------------------------------------------------- who may write what

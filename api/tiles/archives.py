@@ -16,7 +16,9 @@ from gis.config import ROOT
 
 router = APIRouter(tags=["archives"])
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.pmtiles$")  # a plain file name: no directories, no traversal
+# A plain file name: no directories, no traversal, and short enough for any file system (a longer one would make
+# the operating system refuse the lookup with an error rather than answer "no such file").
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.pmtiles$")
 PMTILES = "application/vnd.pmtiles"
 
 

@@ -100,7 +100,7 @@ async def collection_tileset(request: Request, collection_id: str, tms_id: str,
                         "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
         "layers": [{
             "id": layer.id, "title": layer.title, "dataType": "vector",
-            "geometryDimension": 0 if layer.geometry_type == "Point" else 2,
+            "geometryDimension": {"Point": 0, "MultiLineString": 1}.get(layer.geometry_type, 2),
             "minTileMatrix": str(layer.minzoom), "maxTileMatrix": str(layer.maxzoom),
             "propertiesSchema": {"type": "object", "properties": {
                 name: {"type": {"Number": "number", "Boolean": "boolean"}.get(kind, "string")}

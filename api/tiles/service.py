@@ -128,7 +128,8 @@ def tile_pool(shared: AsyncConnectionPool, size: int) -> AsyncConnectionPool:
     """
     options = f"{shared.kwargs.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
     return AsyncConnectionPool(shared.conninfo, min_size=size, max_size=size, open=False, configure=_warm_up,
-                               kwargs={**shared.kwargs, "options": options}, name="tiles")
+                               kwargs={**shared.kwargs, "options": options}, name="tiles",
+                               check=AsyncConnectionPool.check_connection, timeout=shared.timeout)
 
 
 async def _warm_up(conn: AsyncConnection) -> None:

@@ -9,6 +9,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from api.agenda import AgendaFilter, activity_json, fetch_activities
+from api.commitments import STATUS_LABELS as COMMITMENT_STATUS
+from api.commitments import follow_through_of
 from api.database import get_pool
 from api.errors import Problem
 from api.http import base_url
@@ -16,8 +18,6 @@ from api.http import base_url
 router = APIRouter(tags=["map"])
 
 NEXT_ACTIVITIES = 5
-COMMITMENT_STATUS = {"not_started": "No iniciado", "limited": "Avance limitado", "substantial": "Avance sustancial",
-                     "complete": "Cumplido"}
 LABELS = {
     "promoter": {"state": "Estado", "cso": "Sociedad civil", "mixed": "Mixto"},
     "modality": {"in_person": "Presencial", "online": "En línea", "hybrid": "Híbrida"},
@@ -45,8 +45,10 @@ FROM published.standard_criteria c
 LEFT JOIN published.instance_standards s ON s.criterion = c.code AND s.instance_id = %s
 ORDER BY c.ordinal
 """
+# `is_due`: the follow-through's "due" (api/commitments.py, the index's definition), today in Rosario.
 COMMITMENTS = """
-SELECT id, description, made_on, due_date, status, evidence_url, government_response, source, is_demo
+SELECT id, description, made_on, due_date, status, progress, overdue, due_date <= current_date AS is_due,
+       evidence_url, government_response, origin, source, is_demo
 FROM published.commitments WHERE instance_id = %s ORDER BY due_date NULLS LAST, id
 """
 # The view publishes only groups of at least 5 answers: fewer and there is no row at all.
@@ -67,7 +69,8 @@ def with_labels(instance: dict) -> dict:
 
 
 @router.get("/instances/{instance_id}/card", summary="The instance card of the map: the instance, its next "
-            "activities, standards met, commitments and satisfaction (only with at least 5 answers)")
+            "activities, standards met, commitments with their follow-through and satisfaction (only with at least 5 "
+            "answers)")
 async def instance_card(request: Request, instance_id: int, pool: AsyncConnectionPool = Depends(get_pool)):
     found = await fetch_all(pool, INSTANCE, instance_id)
     if not found:
@@ -85,11 +88,15 @@ async def instance_card(request: Request, instance_id: int, pool: AsyncConnectio
         "standards": standards,
         "standards_met": sum(s["met"] for s in standards),
         "standards_total": len(standards),
-        "commitments": [{**c, "status_label": COMMITMENT_STATUS[c["status"]]} for c in commitments],
+        "commitments": [{**{k: v for k, v in c.items() if k != "is_due"},
+                         "status_label": COMMITMENT_STATUS[c["status"]]} for c in commitments],
+        "follow_through": follow_through_of(commitments),
         "satisfaction": satisfaction[0] if satisfaction else None,
         "links": {
             "agenda_ics": f"{base}/instances/{instance_id}/agenda.ics",
             "feature": f"{base}/collections/instances/items/{instance_id}",
             "map": f"{base}/map#instancia={instance_id}",
+            "commitments": f"{base}/compromisos?instance={instance_id}",
+            "commitments_json": f"{base}/commitments?instance={instance_id}",
         },
     }

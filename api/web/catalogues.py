@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.database import get_pool
 from api.web.card import LABELS
-from layers.catalogue import CATALOGUE
+from layers.catalogue import CATALOGUE, MAP_LAYERS
 from layers.layer import Layer
 from layers.ramps import HEXAGONS, INDEX_RAMPS
 from layers.style import layer_styles
@@ -45,7 +45,7 @@ def layer_by_role(role: str) -> Layer | None:
 
 
 def style_layer_ids(layer: Layer) -> list[str]:
-    return [entry["id"] for entry in layer_styles(layer)]
+    return [entry["id"] for entry in layer_styles(layer)] if layer in MAP_LAYERS else []
 
 
 def index_layers() -> dict:

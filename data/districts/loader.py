@@ -19,6 +19,8 @@ import psycopg
 from shapely import MultiPolygon, make_valid
 from shapely.geometry.base import BaseGeometry
 
+from data.districts.basemap import load_bus_routes
+
 MANIFEST = Path(__file__).with_name("manifest.toml")
 METRIC_CRS = "EPSG:22185"  # POSGAR 94 / Argentina 5, the municipality's own CRS: areas in m².
 
@@ -262,4 +264,6 @@ def load_geography(url: str, data_dir: Path, districts_file: Path | None = None,
     geo = build_geography(Path(data_dir), districts_file, verify)
     with psycopg.connect(url) as conn, conn.transaction():
         conn.execute("SELECT set_config('monitor.actor', 'loader:geography', true)")
-        return write_geography(conn, geo)
+        changed = write_geography(conn, geo)
+        load_bus_routes(conn, Path(data_dir), verify)  # the local basemap's streets (data/districts/basemap.py)
+        return changed

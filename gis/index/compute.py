@@ -245,6 +245,10 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
     timings = {}
     with psycopg.connect(url) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (runs.LOCK_KEY,))
+        # "Today" (commitments due, agenda ahead) is Rosario's, as in the API, whatever the server's time zone.
+        conn.execute("SET LOCAL timezone = 'America/Argentina/Cordoba'")
+        # The standards the registry itself shows (0014_evaluation.sql), brought up to date before they are read.
+        derived = conn.execute("SELECT monitor.derive_assessments()").fetchone()[0]
         inputs = read_inputs(conn, params)
         timings["read_ms"] = _ms(started)
         grid, reused = grid_for(conn, url, inputs, params, full)
@@ -259,7 +263,8 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
             runs.store_grid(conn, grid, inputs.barrios.ids, inputs.grid_signature)
         current = runs.current_cells(conn, grid.resolution) if regridded else current_cells(conn, url, grid.resolution)
         record = {"method_version": params.method_version, "parameters": params.as_record(),
-                  "population_method": inputs.population_method, "input_counts": input_counts(result),
+                  "population_method": inputs.population_method,
+                  "input_counts": {**input_counts(result), "assessments_derived": derived},
                   "trigger": trigger, "path": path, "changed_instance_id": changed_instance_id,
                   "summary": summary(result)}
         run_id = runs.insert_run(conn, record)

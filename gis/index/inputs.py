@@ -44,11 +44,12 @@ SELECT md5(string_agg(mslink::text || ':' || md5(ST_AsBinary(geom)), ',' ORDER B
 """
 INSTANCES_SQL = """
 WITH standards AS (
-    SELECT instance_id, count(*) FILTER (WHERE met) AS met FROM monitor.instance_standards GROUP BY instance_id
+    SELECT instance_id, count(*) FILTER (WHERE met) AS met FROM monitor.instance_standards
+    WHERE deleted_at IS NULL GROUP BY instance_id
 ), commitments AS (
     SELECT instance_id, count(*) FILTER (WHERE due_date <= current_date) AS due,
            count(*) FILTER (WHERE due_date <= current_date AND status IN ('substantial', 'complete')) AS fulfilled
-    FROM monitor.commitments GROUP BY instance_id
+    FROM monitor.commitments WHERE deleted_at IS NULL GROUP BY instance_id
 )
 SELECT i.id, i.kind, i.promoter, i.themes, i.modality, i.scope, COALESCE(i.scope_barrio_id, -1),
        COALESCE(i.scope_district_code, ''), COALESCE(i.district_code, ''),
@@ -97,7 +98,7 @@ def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
                     if params.uses_participants else Participants.empty())
     return Inputs(
         barrios=barrios, instances=instances, responses=responses,
-        criteria=conn.execute("SELECT count(*) FROM monitor.standard_criteria").fetchone()[0],
+        criteria=conn.execute("SELECT count(*) FROM monitor.standard_criteria WHERE deleted_at IS NULL").fetchone()[0],
         themes=[r[0] for r in conn.execute("SELECT code FROM monitor.themes ORDER BY code")],
         kinds=[r[0] for r in conn.execute("SELECT code FROM monitor.instance_kinds ORDER BY code")],
         population_method=", ".join(methods) + "; areal weighting to H3 cells",

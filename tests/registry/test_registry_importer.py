@@ -301,7 +301,7 @@ def test_organizations_duplicates_and_unknown_kinds(fresh_db, existing, tmp_path
     assert rejected.value.problems[:2] == [f"line 3: name {existing['organization']!r} already exists",
                                            "line 4: duplicate of line 2 (same name)"]
     assert rejected.value.problems[2].startswith("line 5: kind: Input should be 'government_area', 'cso'")
-    assert rejected.value.problems[3].startswith("line 5: website: String should match pattern")
+    assert rejected.value.problems[3].startswith("line 5: website: must be an absolute URL")
 
 
 def test_unknown_columns_are_reported_once(fresh_db, tmp_path):
@@ -319,7 +319,8 @@ def test_the_layer_comes_from_the_file_name_or_the_option(fresh_db, tmp_path):
     assert "pass --layer" in rejected.value.problems[0]
     with pytest.raises(ImportRejected) as rejected:
         import_path(fresh_db, EDIT_POLICIES, path, layer="things")
-    assert rejected.value.problems == ["unknown layer 'things'; known layers: organizations, instances, activities"]
+    assert rejected.value.problems == ["unknown layer 'things'; known layers: organizations, instances, activities, "
+                                       "criteria, assessments, experiences, commitments, survey_responses"]
     assert import_path(fresh_db, EDIT_POLICIES, path, layer="instances")["imported"] == {"instances": 1}
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import psycopg
 import pytest
 from geoalchemy2 import Geometry
-from sqlalchemy import ARRAY, Boolean, Date, DateTime, Integer, SmallInteger, Text
+from sqlalchemy import ARRAY, BigInteger, Boolean, Date, DateTime, Integer, SmallInteger, Text
+from sqlalchemy.dialects.postgresql import JSONB
 
-from gis.tables import EDITABLE_TABLES, SERVER_MANAGED, geometry_columns, primary_key, references, unique_columns
+from gis.tables import EDITABLE_TABLES, SERVER_MANAGED, geometry_columns, primary_key, references, unique_sets
 
-# information_schema's data_type for each SQLAlchemy type used in gis/tables.py.
-PG_TYPES = {Integer: "integer", SmallInteger: "smallint", Text: "text", Boolean: "boolean", Date: "date",
-            ARRAY: "ARRAY", Geometry: "USER-DEFINED"}
+# information_schema's data_type for each SQLAlchemy type used in gis/tables.py (subclasses before their base).
+PG_TYPES = {SmallInteger: "smallint", BigInteger: "bigint", Integer: "integer", Text: "text", Boolean: "boolean",
+            Date: "date", ARRAY: "ARRAY", JSONB: "jsonb", Geometry: "USER-DEFINED"}
 
 
 def pg_type(column) -> str:
@@ -44,7 +45,7 @@ def test_the_description_matches_the_migrated_table(empty_db, table):
                WHERE con.conrelid = %s::regclass AND con.contype IN ('p', 'u', 'f')
                GROUP BY con.oid, con.contype""", (f"{table.schema}.{table.name}",)).fetchall()
     assert [cols for kind, cols, *_ in constraints if kind == "p"] == [[primary_key(table)]]
-    assert sorted(cols[0] for kind, cols, *_ in constraints if kind == "u") == sorted(unique_columns(table))
+    assert sorted(tuple(cols) for kind, cols, *_ in constraints if kind == "u") == unique_sets(table)
     foreign = {cols[0]: (ref_table, ref_column) for kind, cols, ref_table, ref_column in constraints if kind == "f"}
     described_foreign = {c.name: (key.column.table.name, key.column.name)
                          for c in table.columns for key in c.foreign_keys}

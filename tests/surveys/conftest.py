@@ -12,10 +12,6 @@ import pytest
 from gis.auth import create_token
 from gis.db import connect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 
 @pytest.fixture
 def survey_world(fresh_server):
@@ -42,12 +38,3 @@ def survey_world(fresh_server):
         yield SimpleNamespace(server=fresh_server, url=url, http=http, sql=sql, tokens=tokens, instance=instance,
                               activity=activity, other_activity=other_activity)
 
-
-@pytest.fixture(scope="module")  # closed after each module: sync Playwright's loop must not outlive the browser tests
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

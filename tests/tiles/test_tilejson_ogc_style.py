@@ -78,9 +78,11 @@ def test_the_style_draws_every_layer_from_the_monitor_source_offline(http, live_
     style = http.get("/styles/monitor.json").json()
     assert style["version"] == 8
     assert style["sources"] == {"monitor": {"type": "vector", "url": f"{live_server.url}/tiles.json"}}
-    # Offline: nothing fetched from elsewhere (no glyphs, sprites or remote sources), so no text symbols.
-    assert "glyphs" not in style and "sprite" not in style
-    assert {layer["type"] for layer in style["layers"]} <= {"background", "fill", "line", "circle"}
+    # Offline: nothing fetched from elsewhere. The only glyphs are the service's own, for the labels of the local
+    # basemap (MONITOR_BASEMAP's default; tests/web/test_basemap.py covers the others); no sprite.
+    assert style["glyphs"] == f"{live_server.url}/fonts/{{fontstack}}/{{range}}.pbf" and "sprite" not in style
+    assert {layer["type"] for layer in style["layers"]} <= {"background", "fill", "line", "circle", "symbol"}
+    assert all(layer["metadata"]["monitor:basemap"] for layer in style["layers"] if layer["type"] == "symbol")
     ids = [layer["id"] for layer in style["layers"]]
     assert len(ids) == len(set(ids))
     drawn = {layer["source-layer"] for layer in style["layers"] if layer["type"] != "background"}
@@ -93,6 +95,7 @@ def test_the_style_draws_every_layer_from_the_monitor_source_offline(http, live_
     assert clusters == {layer.id for layer in MAP_LAYERS if layer.geometry_type == "Point"}
     kinds = [layer["type"] for layer in style["layers"]]
     assert kinds.index("fill") < kinds.index("line") < kinds.index("circle")  # points on top of areas
+    assert kinds.index("symbol") > max(i for i, kind in enumerate(kinds) if kind == "circle")  # labels on top
     # The style's source resolves to a TileJSON whose layers are exactly the style's source layers.
     tilejson = http.get(style["sources"]["monitor"]["url"].replace(live_server.url, "")).json()
     assert {v["id"] for v in tilejson["vector_layers"]} == drawn
@@ -124,7 +127,7 @@ def test_feature_api_points_clients_to_the_tiles(http):
     for collection in http.get("/collections").json()["collections"]:
         tilesets = [link["href"] for link in collection["links"]
                     if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"]
-        if not CATALOGUE[collection["id"]].has_geometry:  # a table (organizations): nothing to tile
+        if CATALOGUE[collection["id"]] not in MAP_LAYERS:  # a table, or points only listed (commitments)
             assert tilesets == []
             continue
         assert len(tilesets) == 1

@@ -59,3 +59,24 @@ def test_search_finds_barrios_and_instances_ignoring_accents(http, sql):
     assert instance["id"] in [r["id"] for r in results if r["type"] == "instance"]
     assert http.get("/map/search", params={"q": "x"}).status_code == 400
     assert http.get("/map/search", params={"q": "%_%"}).json()["results"] == []
+
+
+def test_card_carries_the_follow_through_of_its_commitments(http, sql):
+    """Follow-through as the index defines it: of the commitments due today (Rosario) or earlier, the share that
+    are substantial or complete; the commitments keep their status, its Spanish label and the overdue flag."""
+    rows = sql("""SELECT instance_id, count(*) FILTER (WHERE due_date <= (now() AT TIME ZONE
+                                                         'America/Argentina/Cordoba')::date) AS due,
+                         count(*) FILTER (WHERE due_date <= (now() AT TIME ZONE 'America/Argentina/Cordoba')::date
+                                          AND status IN ('substantial', 'complete')) AS fulfilled
+                  FROM published.commitments GROUP BY instance_id ORDER BY instance_id""")
+    some = next(r for r in rows if r["due"] > r["fulfilled"] > 0)
+    card = http.get(f"/instances/{some['instance_id']}/card").json()
+    assert card["follow_through"] == {"due": some["due"], "fulfilled": some["fulfilled"],
+                                      "share": some["fulfilled"] / some["due"]}
+    labels = {"not_started": "Sin iniciar", "limited": "Limitado", "substantial": "Sustancial", "complete": "Cumplido"}
+    assert all(c["status_label"] == labels[c["status"]] and "overdue" in c for c in card["commitments"])
+    assert card["links"]["commitments"].endswith(f"/compromisos?instance={some['instance_id']}")
+    without = sql("SELECT id FROM published.instances i WHERE NOT EXISTS "
+                  "(SELECT 1 FROM published.commitments c WHERE c.instance_id = i.id) ORDER BY id LIMIT 1")[0]
+    assert http.get(f"/instances/{without['id']}/card").json()["follow_through"] == {
+        "due": 0, "fulfilled": 0, "share": None}

@@ -135,9 +135,9 @@ def test_click_on_an_instance_opens_its_card(map_page, http, sql):
     assert api["instance"]["name"] in card.locator("h2").text_content()
     assert f"Estándares mínimos: {api['standards_met']} de {api['standards_total']}" in card.text_content()
     assert card.locator(".standards li.met").count() == api["standards_met"]
-    assert card.locator(".commitments li").count() == len(api["commitments"])
+    assert card.locator(".promise-list li").count() == len(api["commitments"])
     for commitment in api["commitments"]:
-        assert commitment["status_label"] in card.locator(".commitments").text_content()
+        assert commitment["status_label"] in card.locator(".promise-list").text_content()
     assert card.locator(".activity-list li").count() == len(api["next_activities"])
     assert (card.locator("h2 .badge.demo").count() == 1) == api["instance"]["is_demo"]
     assert page.evaluate("() => document.activeElement.id") == "detail-title"

@@ -35,8 +35,10 @@ class PageLog:
 
 
 def open_page(browser, live_server, path="/map", viewport=None):
+    # bypass_csp: Playwright evaluates wait_for_function predicates with eval, which the pages' policy forbids;
+    # tests/hardening/test_headers_csv_hosts.py runs the pages under the real policy.
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 860}, locale="es-AR",
-                                  timezone_id="America/Argentina/Cordoba")
+                                  timezone_id="America/Argentina/Cordoba", bypass_csp=True)
     page = context.new_page()
     log = PageLog(live_server.url)
     page.on("console", log.on_console)

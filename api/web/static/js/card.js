@@ -1,5 +1,5 @@
 // The instance card: what it is, what is decided, how to take part, next activities, contact, standards met,
-// commitments with their status, and satisfaction (the API sends it only with at least 5 answers).
+// commitments with their status and follow-through, and satisfaction (the API sends it only with at least 5 answers).
 
 import { demoBadge, fmtDate, fmtDateTime, fmtNumber, getJSON, h, webcal } from './dom.js';
 
@@ -42,11 +42,28 @@ function standards(card) {
       h('span', { class: 'visually-hidden' }, s.met ? 'Cumple: ' : 'No cumple: '), s.label))));
 }
 
+const percent = (share) => `${Math.round(share * 100)}\u00a0%`;
+
+// Follow-through as the index defines it: of the commitments whose due date has come, the share that are
+// substantial or complete (the API computes it: card.follow_through).
+function followThrough(card) {
+  const f = card.follow_through;
+  if (!f || !f.due) {
+    return h('p', { class: 'follow-through muted', dataset: { due: 0 } }, 'Ningún compromiso tiene todavía el plazo cumplido.');
+  }
+  return h('p', { class: 'follow-through', dataset: { due: f.due, fulfilled: f.fulfilled, share: f.share } },
+    'Cumplimiento: ', h('strong', {}, percent(f.share)),
+    ` (${f.fulfilled} de ${f.due} compromisos con el plazo cumplido tienen un avance sustancial o están cumplidos)`);
+}
+
 function commitments(card) {
   if (!card.commitments.length) return section('Compromisos', h('p', { class: 'muted' }, 'Sin compromisos registrados.'));
-  return section('Compromisos', h('ul', { class: 'commitments' }, card.commitments.map((c) => h('li', {},
-    h('span', { class: `status status-${c.status}` }, c.status_label), ' ', c.description,
-    c.due_date ? h('span', { class: 'muted' }, ` (plazo: ${fmtDate(c.due_date)})`) : null, demoBadge(c.is_demo)))));
+  return section('Compromisos', followThrough(card),
+    h('ul', { class: 'promise-list' }, card.commitments.map((c) => h('li', { dataset: { status: c.status } },
+      h('span', { class: `status status-${c.status}` }, c.status_label), ' ', c.description,
+      c.due_date ? h('span', { class: 'muted' }, ` (plazo: ${fmtDate(c.due_date)})`) : null,
+      c.overdue ? [' ', h('span', { class: 'badge overdue' }, 'Vencido')] : null, demoBadge(c.is_demo)))),
+    h('p', {}, h('a', { href: card.links.commitments, class: 'promise-link' }, 'Ver el seguimiento de estos compromisos')));
 }
 
 function satisfaction(card) {

@@ -94,6 +94,23 @@ function agendaSection(id, agenda, openInstance) {
       h('a', { href: ics, download: '' }, 'descargar .ics')));
 }
 
+// Follow-through of the barrio's offer, as the index computes it (offer_summary.follow_through: the mean, over the
+// instances that reach the barrio and have commitments whose due date has come, of the share substantial or
+// complete), and the tracker's page for the commitments made in the barrio.
+function commitmentsSection(id, index) {
+  const value = index ? index.offer_summary.follow_through : null;
+  return h('section', { class: 'card-section commitments-summary' }, h('h3', {}, 'Compromisos del gobierno'),
+    index ? h('p', { class: 'follow-through', dataset: { value: value ?? '' } },
+      value === null || value === undefined
+        ? 'Ninguna instancia de su oferta tiene compromisos con el plazo cumplido.'
+        : ['Cumplimiento de compromisos en su oferta: ', h('strong', {}, `${Math.round(value * 100)}\u00a0%`),
+          ' (promedio, entre las instancias que alcanzan al barrio, de la parte de sus compromisos con el plazo',
+          ' cumplido que tienen un avance sustancial o están cumplidos).'])
+      : null,
+    h('p', {}, h('a', { href: `/compromisos?barrio=${encodeURIComponent(id)}`, class: 'promise-link' },
+      'Ver los compromisos del barrio')));
+}
+
 async function fetchIndex(id, config) {
   // The index may not be computed yet (404 with Retry-After): the profile then shows what it has.
   if (!config.apis.index_barrio) return null;
@@ -121,5 +138,6 @@ export async function barrioProfile(id, barrio, config, openInstance) {
       ] : null),
     index ? indexSection(index) : h('p', { class: 'muted' }, 'El índice todavía no está calculado.'),
     index ? offerSection(index, openInstance) : null,
+    commitmentsSection(id, index),
     agendaSection(id, agenda, openInstance));
 }

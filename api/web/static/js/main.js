@@ -11,7 +11,7 @@ import { barrioProfile, closeDetail, showDetail, showError, showLoading } from '
 import { buildFilterForm, filterExpression, readFilters } from './filters.js';
 import { renderLegend } from './legend.js';
 import { setupSearch } from './search.js';
-import { prepareStyle, styleLayersOfRole } from './style.js';
+import { basemapLayerIds, needsPmtiles, prepareStyle, styleLayersOfRole } from './style.js';
 
 const ROSARIO = { center: [-60.67, -32.955], zoom: 11.3, bounds: [[-61.05, -33.2], [-60.35, -32.7]] };
 const SPANISH = {
@@ -49,9 +49,15 @@ async function findArchive(config) {
 
 function pmtilesArchive(archive) {
   if (!archive || new URLSearchParams(window.location.search).get('fuente') !== 'pmtiles') return null;
-  const protocol = new window.pmtiles.Protocol();
-  maplibregl.addProtocol('pmtiles', protocol.tile);
   return archive;
+}
+
+let pmtilesProtocol = null;
+function registerPmtiles() {
+  // The `pmtiles://` protocol: for the monitor's archive (?fuente=pmtiles) and for a basemap archive.
+  if (pmtilesProtocol) return;
+  pmtilesProtocol = new window.pmtiles.Protocol();
+  maplibregl.addProtocol('pmtiles', pmtilesProtocol.tile);
 }
 
 async function createMap(config) {
@@ -60,6 +66,7 @@ async function createMap(config) {
   state.archive = await findArchive(config);
   const pmtilesUrl = pmtilesArchive(state.archive);
   prepareStyle(style, config, { pmtilesUrl });
+  if (needsPmtiles(style)) registerPmtiles();
   const map = new maplibregl.Map({
     container: 'map', style, center: ROSARIO.center, zoom: ROSARIO.zoom, maxBounds: ROSARIO.bounds,
     minZoom: 10, maxZoom: 18, locale: SPANISH, attributionControl: { compact: true }, dragRotate: false,
@@ -354,6 +361,15 @@ function setupLayerControls(config) {
   $('#toggle-hexagons').addEventListener('change', (e) => setHexagons(e.target.checked));
   $('#gaps-control').hidden = !config.apis.gaps;
   $('#toggle-gaps').addEventListener('change', (e) => setGaps(e.target.checked));
+  const basemap = basemapLayerIds(state.map.getStyle());
+  $('#basemap-control').hidden = basemap.length === 0;
+  $('#toggle-basemap').addEventListener('change', (e) => setBasemap(basemap, e.target.checked));
+}
+
+function setBasemap(ids, on) {
+  // Streets and names under the map (the published style's basemap layers), on by default.
+  for (const id of ids) state.map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  document.body.dataset.basemap = on ? 'on' : 'off';
 }
 
 function renderSources(config) {

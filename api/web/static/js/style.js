@@ -27,8 +27,13 @@ export function styleLayersOfRole(config, role, style = null) {
 }
 
 function keepOwnHosts(style) {
-  // The page must work offline: anything that would reach another host goes, with the layers needing it.
+  // The page must work offline: anything that would reach another host goes, with the layers needing it. The one
+  // exception is a basemap the operator chose (MONITOR_BASEMAP: a style or archive elsewhere), which the style
+  // names in its metadata; the default basemap is the monitor's own (its tiles and its glyphs).
+  const basemapSources = new Set(style.metadata?.['monitor:basemap-sources'] || []);
+  const chosen = basemapSources.size > 0;
   for (const key of ['glyphs', 'sprite']) {
+    if (chosen && style[key]) continue;
     if (style[key] && (typeof style[key] !== 'string' || !sameOrigin(style[key]))) delete style[key];
   }
   if (!style.glyphs) style.layers = style.layers.filter((l) => !(l.type === 'symbol' && l.layout?.['text-field']));
@@ -36,11 +41,20 @@ function keepOwnHosts(style) {
     if (source.tiles) source.tiles = source.tiles.map(absolute);
     if (source.url && !source.url.startsWith('pmtiles://')) source.url = absolute(source.url);
     const urls = [...(source.tiles || []), ...(source.url ? [source.url.replace('pmtiles://', '')] : [])];
-    if (urls.some((url) => !sameOrigin(url))) {
+    if (!basemapSources.has(id) && urls.some((url) => !sameOrigin(url))) {
       delete style.sources[id];
       style.layers = style.layers.filter((l) => l.source !== id);
     }
   }
+}
+
+export function basemapLayerIds(style) {
+  // The layers of the basemap under the map (local or chosen by the operator), marked by the published style.
+  return style.layers.filter((l) => l.metadata?.['monitor:basemap']).map((l) => l.id);
+}
+
+export function needsPmtiles(style) {
+  return Object.values(style.sources).some((source) => source.url?.startsWith('pmtiles://'));
 }
 
 export function usePmtiles(style, archiveUrl) {
