@@ -10,6 +10,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api.database import open_pool, open_write_pool
 from api.errors import install_error_handlers
 from api.http import SecurityHeaders, trusted_hosts
+from api.ratelimit import RateLimit
 from api.routers import LIFESPAN_HOOKS, ROUTERS
 from gis.cluster import database_url
 from gis.config import Settings, get_settings
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Inside SecurityHeaders, so a 429 carries the same headers as any answer.
+    app.add_middleware(RateLimit, reads=settings.rate_limit_reads, writes=settings.rate_limit_writes)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
     if (hosts := trusted_hosts(settings)) is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # outermost: a forged Host stops here

@@ -44,6 +44,20 @@ def rows_csv(rows: Iterable[dict], columns: list[str] | None = None) -> bytes:
     return out.getvalue().encode()
 
 
+def csv_header(columns: list[str]) -> bytes:
+    """The header line of a CSV written in parts (downloads stream it batch by batch)."""
+    return rows_csv([], columns)
+
+
+def csv_lines(rows: Iterable[dict], columns: list[str]) -> bytes:
+    """Lines of a CSV written in parts, without the header: the same cells as `rows_csv`."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return out.getvalue().encode()
+
+
 def features_csv(features: list[dict], property_names: list[str]) -> bytes:
     """GeoJSON features → id, the properties in catalogue order, then the geometry as WKT (empty when null)."""
     rows = []

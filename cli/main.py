@@ -23,6 +23,8 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(import_app, name="import")  # `monitor import FILE`, `import decidim`, `import decidim-open-data`
 app.command("sync")(sync_command)
 __import__("cli.backup", fromlist=["register"]).register(app)  # `monitor backup`, `monitor restore`
+app.add_typer(__import__("cli.edition", fromlist=["app"]).app, name="edition")  # `monitor edition publish|list`
+app.command("report")(__import__("cli.report", fromlist=["report"]).report)  # `monitor report --output DIR`
 
 
 def _url() -> str:

@@ -6,7 +6,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +48,21 @@ class Settings(BaseSettings):
     # Under the map (layers/basemap.py, docs/web-map.md): `local` (streets and names from the monitor's own data),
     # `none`, a MapLibre style URL, or a PMTiles basemap archive (a path or an http(s) URL ending in .pmtiles).
     basemap: str = Field("local", validation_alias=AliasChoices("MONITOR_BASEMAP"))
+    # Requests per client (api/ratelimit.py, docs/operations.md), in the `limits` notation ("1200/minute", several
+    # separated by ";"; empty or "none": no limit), counted in memory per server process. Every request counts
+    # toward its address's `reads` budget; writes (POST, PUT, PATCH, DELETE, sign-in) also toward `writes`, per
+    # bearer token or, without one, per address.
+    rate_limit_reads: str = Field("1200/minute", validation_alias=AliasChoices("MONITOR_RATE_LIMIT_READS"))
+    rate_limit_writes: str = Field("60/minute;600/hour", validation_alias=AliasChoices("MONITOR_RATE_LIMIT_WRITES"))
+
+    @field_validator("rate_limit_reads", "rate_limit_writes")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        if value.strip() and value.strip().lower() not in ("none", "off", "0"):
+            parse_many(value)  # a ValueError names what it could not read: the service refuses to start
+        return value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

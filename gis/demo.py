@@ -30,6 +30,8 @@ CRITERIA = ["purpose_published", "participation_published", "agenda_ahead", "res
             "accessible_venue", "inclusive_schedule", "government_response", "commitments_tracked"]
 ACCESSIBILITY = ["wheelchair", "sign_language", "childcare", "evening", "weekend", "online_access", "easy_read"]
 COMMITMENT_STATUSES = ["not_started", "limited", "substantial", "complete"]
+# Invented first names for the demo's private notes (a referent to call): never published.
+REFERENTS = ["Marta", "Julio", "Carla", "Nicolás", "Silvia", "Ramón", "Lucía", "Héctor"]
 GENDERS, GENDER_SHARES = ["female", "male", "non_binary", "prefer_not_to_say"], [0.5, 0.42, 0.03, 0.05]
 
 
@@ -191,7 +193,10 @@ def generate(seed: int, count: int, barrios: list[Barrio], anchor: date) -> Demo
             "schedule": _pick(rng, ["Martes 19 h", "Jueves 18.30 h", "Sábados 10 h", "Miércoles 20 h"]),
             "frequency": profile.frequency if rng.random() < 0.7 else _pick(rng, ["weekly", "biweekly", "monthly"]),
             "accessibility": sorted({_pick(rng, ACCESSIBILITY) for _ in range(int(rng.integers(0, 4)))}),
-            "contact": f"participa+demo{n}@example.org",
+            "public_contact": f"participa+demo{n}@example.org",
+            # Editors only, never published; made from n, not drawn, so the other records stay as they were.
+            "private_notes": f"Dato de demostración (privado): referente {REFERENTS[n % len(REFERENTS)]}, "
+                             f"celular 341 15 {500 + n % 200}-{1000 + (n * 7919) % 9000}.",
             "status": status, "start_date": start,
             "end_date": anchor - timedelta(days=int(rng.integers(1, 50))) if status == "ended" else None,
             "source": SOURCE, "moderation": moderation,
@@ -303,9 +308,10 @@ def load_demo(url: str, seed: int, count: int = 300, anchor: date | None = None)
     with psycopg.connect(url) as conn, conn.transaction():
         conn.execute("SELECT set_config('monitor.actor', 'loader:demo', true)")
         demo = generate(seed, count, read_barrios(conn), anchor)
-        org_ids = upsert_rows(conn, "monitor.organizations", demo.organizations, returning="id")
+        kept: list = []
+        org_ids = upsert_rows(conn, "monitor.organizations", demo.organizations, returning="id", kept_local=kept)
         instances = _resolve(demo.instances, "organization", "organization_id", org_ids)
-        instance_ids = upsert_rows(conn, "monitor.instances", instances, returning="id")
+        instance_ids = upsert_rows(conn, "monitor.instances", instances, returning="id", kept_local=kept)
         upsert_rows(conn, "monitor.instance_standards", _resolve(demo.standards, "instance", "instance_id",
                                                                  instance_ids), key=("instance_id", "criterion"))
         experiences = [{**e, "participant_profile": Jsonb(e["participant_profile"])} for e in demo.experiences]
@@ -329,5 +335,5 @@ def load_demo(url: str, seed: int, count: int = 300, anchor: date | None = None)
     return {"seed": seed, "anchor": anchor.isoformat(), "organizations": len(demo.organizations),
             "instances": len(demo.instances), "activities": len(demo.activities),
             "commitments": len(demo.commitments), "standards": len(demo.standards),
-            "experiences": len(demo.experiences),
+            "experiences": len(demo.experiences), "kept_local_edits": kept,
             "survey_responses": len(demo.surveys), "removed": removed}

@@ -287,6 +287,12 @@ def _locked(conn: psycopg.Connection, policy: EditPolicy, row_id: int, expected_
     return row
 
 
+def lock(conn: psycopg.Connection, policy: EditPolicy, row_id: int, expected_version: int | None,
+         values: Mapping | None = None) -> dict:
+    """The stored row, locked for an edit, once the caller's version is checked (StaleVersion otherwise)."""
+    return _locked(conn, policy, row_id, expected_version, values)
+
+
 def replace(conn: psycopg.Connection, policy: EditPolicy, row_id: int, values: Mapping,
             expected_version: int) -> int:
     """PUT: every field takes the given value or its default, except the policy's `keep_on_replace` fields not
@@ -298,8 +304,9 @@ def replace(conn: psycopg.Connection, policy: EditPolicy, row_id: int, values: M
 
 
 def patch(conn: psycopg.Connection, policy: EditPolicy, row_id: int, changes: Mapping,
-          expected_version: int) -> int:
-    """PATCH: the given fields change; the whole row is validated again, so it stays consistent."""
+          expected_version: int | None) -> int:
+    """PATCH: the given fields change; the whole row is validated again, so it stays consistent. No
+    `expected_version`: whatever the row's version is (an editor accepting a change made against an older one)."""
     current = stored_values(policy, _locked(conn, policy, row_id, expected_version, changes))
     item = validate(policy, {**current, **changes})
     check(conn, policy, item, row_id, changed=changes)

@@ -257,8 +257,10 @@ def column_problems(policy: EditPolicy, table: Table) -> list[str]:
 
 
 def allowed_columns(policy: EditPolicy) -> set[str]:
-    # The location comes from the geometry (or lon/lat, WKT), never from a geometry property.
-    return (policy.fields - {policy.geometry_field}) | {r.column for r in policy.import_references}
+    # The location comes from the geometry (or lon/lat, WKT), never from a geometry property. A published name
+    # (`contact`, `scope_district`: what the API's CSV calls the column) is accepted like its field's.
+    return ((policy.fields - {policy.geometry_field}) | {r.column for r in policy.import_references}
+            | set(policy.aliases))
 
 
 def import_table(conn: psycopg.Connection, policy: EditPolicy, table: Table, source: str,
@@ -290,6 +292,9 @@ def prepare(conn: psycopg.Connection, policy: EditPolicy, layer: str, row: Row, 
             source: str):
     """The row as a validated input model, or None with the reasons added to `row.problems`."""
     values = dict(row.values)
+    for published, model_field in policy.aliases.items():
+        if published in values:
+            values.setdefault(model_field, values.pop(published))
     if "source" in policy.fields:
         values.setdefault("source", source)
     for column in policy.list_fields:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import psycopg
+from email_validator import EmailNotValidError, validate_email
 from geojson_pydantic import Point
 from psycopg import sql
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -67,9 +70,82 @@ def _http_url(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_control)]  # prose: line breaks and tabs allowed
-Line = Annotated[str, AfterValidator(_no_control), AfterValidator(_one_line)]  # names, titles, codes
+PUBLIC_CONTACT_HINT = ("an e-mail address (participa@rosario.gob.ar), a web address (https://…) or a telephone "
+                       "number (0341 480-2222, 147) of the organisation; a person's name or number goes in "
+                       "private_notes")
+
+
+def _public_contact(value: str) -> str:
+    """One institutional channel, published on the map: an e-mail address (checked by email-validator, syntax
+    only: no DNS lookup), an absolute http(s) URL, or a telephone number Argentina's numbering plan knows
+    (libphonenumber, through `phonenumbers`: local numbers are read as Argentine, short ones like 147 too).
+    Several channels, names or free text are refused: they belong in `private_notes`, which is never published."""
+    if len(value) > 200:
+        raise ValueError("is longer than 200 characters")
+    _no_control(value)
+    _one_line(value)
+    if re.match(r"(?i)https?://", value):
+        try:
+            return _http_url(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; give {PUBLIC_CONTACT_HINT}") from None
+    if "@" in value:
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValueError(f"is not an e-mail address ({exc}); give {PUBLIC_CONTACT_HINT}") from None
+        return value
+    if re.fullmatch(r"[+()0-9 .\-/]+(?:\s*(?:int\.?|interno|ext\.?)\s*[0-9]{1,6})?", value, re.IGNORECASE):
+        try:
+            number = phonenumbers.parse(value, "AR")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and (phonenumbers.is_valid_number(number)
+                                   or phonenumbers.is_valid_short_number(number)):
+            return value
+        raise ValueError(f"is not a telephone number of Argentina's numbering plan; give {PUBLIC_CONTACT_HINT}")
+    raise ValueError(f"must be one institutional channel: {PUBLIC_CONTACT_HINT}")
+
+
+def is_public_contact(value: str) -> bool:
+    try:
+        _public_contact(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+# Characters that show nothing: spaces and separators, format characters (zero-width space, joiners, BOM, soft
+# hyphen…), combining marks with nothing to combine with, unassigned and private-use code points, and the letters
+# and symbols fonts draw blank (Hangul fillers, the braille blank, Khmer inherent vowels).
+_INVISIBLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"}
+_BLANK_GLYPHS = set("\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+
+
+def _visible(value: str) -> str:
+    """A text that is not empty shows something: a name made only of invisible characters is no name."""
+    if value and all(c in _BLANK_GLYPHS or unicodedata.category(c) in _INVISIBLE_CATEGORIES for c in value):
+        raise ValueError("has no visible character (only spaces, zero-width or other invisible characters)")
+    return value
+
+
+# Dates and times people give (when an instance started, an activity's time, a commitment's due date) fall within
+# these years: year 1 or 9999 is a typing mistake, and such dates break time-zone arithmetic and calendars.
+FIRST_YEAR, LAST_YEAR = 1850, 2150
+
+
+def _plausible_year(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR} (got year {value.year})")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control), AfterValidator(_visible)]  # prose: line breaks and tabs allowed
+Line = Annotated[str, AfterValidator(_no_control), AfterValidator(_one_line), AfterValidator(_visible)]  # names
+Date = Annotated[date, AfterValidator(_plausible_year)]
+DateTime = Annotated[datetime, AfterValidator(_plausible_year)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+PublicContact = Annotated[str, AfterValidator(_no_control), AfterValidator(_public_contact)]
 Accessibility = Literal["wheelchair", "sign_language", "childcare", "evening", "weekend", "online_access",
                         "easy_read", "interpretation"]
 
@@ -178,10 +254,11 @@ class InstanceIn(_Input):
     schedule: Text | None = None
     frequency: Literal["weekly", "biweekly", "monthly", "quarterly", "yearly", "irregular", "permanent"] | None = None
     accessibility: list[Accessibility] = []
-    contact: Text | None = None
+    public_contact: PublicContact | None = None  # published as `contact`
+    private_notes: Annotated[Text, StringConstraints(max_length=4000)] | None = None  # editors only
     status: Literal["active", "paused", "ended"] = "active"
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Date | None = None
+    end_date: Date | None = None
     source: Annotated[Line, StringConstraints(min_length=1)]
     source_url: HttpUrl | None = None
     moderation: Literal["pending", "approved", "rejected"] = "pending"
@@ -211,8 +288,8 @@ class ActivityIn(_Input):
     external_id: ExternalId | None = None
     title: Annotated[Line, StringConstraints(min_length=3, max_length=200)]
     description: Text | None = None
-    starts_at: datetime
-    ends_at: datetime | None = None
+    starts_at: DateTime
+    ends_at: DateTime | None = None
     timezone: Line = "America/Argentina/Cordoba"
     venue: Point | None = None
     venue_address: Line | None = None
@@ -263,7 +340,7 @@ class AssessmentIn(_Input):
     evidence_url: HttpUrl | None = None
     note: Text | None = None
     assessed_by: Annotated[Line, StringConstraints(min_length=2, max_length=200)] | None = None
-    assessed_on: date = Field(default_factory=date.today)
+    assessed_on: Date = Field(default_factory=date.today)
     is_demo: bool = False
 
     @model_validator(mode="after")
@@ -288,7 +365,7 @@ class ExperienceIn(_Input):
     instance_id: int
     activity_id: int | None = None
     external_id: ExternalId | None = None
-    held_on: date
+    held_on: Date
     attendance: Count | None = None
     participant_profile: ParticipantProfile = ParticipantProfile()
     minutes_url: HttpUrl | None = None
@@ -315,8 +392,8 @@ class CommitmentIn(_Input):
     instance_id: int
     external_id: ExternalId | None = None
     description: Annotated[Text, StringConstraints(min_length=3, max_length=2000)]
-    made_on: date | None = None
-    due_date: date | None = None
+    made_on: Date | None = None
+    due_date: Date | None = None
     status: Literal["not_started", "limited", "substantial", "complete"] = "not_started"
     progress: Annotated[int, Field(ge=0, le=100)] | None = None
     evidence_url: HttpUrl | None = None
@@ -346,7 +423,7 @@ class SurveyResponseIn(_Input):
     respondent_barrio_id: int | None = None
     age_band: AgeBand | None = None
     gender: Gender | None = None
-    answered_on: date | None = None
+    answered_on: Date | None = None
     is_demo: bool = False
 
     @model_validator(mode="after")

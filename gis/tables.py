@@ -92,7 +92,8 @@ instances = Table(
     Column("schedule", Text),
     Column("frequency", Text),
     Column("accessibility", ARRAY(Text), nullable=False),
-    Column("contact", Text),
+    Column("public_contact", Text),  # published as `contact`
+    Column("private_notes", Text),  # editors only: in no published view
     Column("status", Text, nullable=False),
     Column("start_date", Date),
     Column("end_date", Date),

@@ -18,6 +18,7 @@ from layers.definitions import (
     hexagons,
     instances,
     organizations,
+    satisfaction,
     survey_responses,
 )
 from layers.layer import Layer
@@ -41,6 +42,10 @@ LAYERS: tuple[Layer, ...] = (
 
 CATALOGUE: dict[str, Layer] = {layer.id: layer for layer in LAYERS}
 
+# What open data offers for download (api/downloads.py, data.json): every collection, and aggregate tables
+# published only as downloads (the satisfaction of each instance: never one answer, never fewer than 5).
+DOWNLOAD_LAYERS: tuple[Layer, ...] = (*LAYERS, satisfaction.LAYER)
+
 # What the map draws: layers with a geometry (vector tiles, PMTiles, the MapLibre style).
 MAP_LAYERS: tuple[Layer, ...] = tuple(layer for layer in LAYERS if layer.has_geometry and layer.tiled)
 
@@ -62,3 +67,7 @@ def get_layer(layer_id: str) -> Layer | None:
 def get_map_layer(layer_id: str) -> Layer | None:
     layer = CATALOGUE.get(layer_id)
     return layer if layer in MAP_LAYERS else None
+
+
+def get_download_layer(layer_id: str) -> Layer | None:
+    return next((layer for layer in DOWNLOAD_LAYERS if layer.id == layer_id), None)

@@ -520,6 +520,40 @@ def records_sql(layer: Layer, query: ItemsQuery, geometry: bool = False) -> tupl
     return statement, params + [query.limit, query.offset]
 
 
+def download_sql(layer: Layer, query: ItemsQuery, form: str) -> tuple[sql.Composable, list]:
+    """Every row the items' filters choose, in the items' order and without a page (read through a server-side
+    cursor: api/downloads.py). `form` says what a row is:
+
+    - `feature`: one text, the GeoJSON Feature in `query.crs`, exactly as the items serialise it;
+    - `record`: `id`, the properties as one JSON object (values as the items serialise them), then the geometry as
+      GeoJSON text in `query.crs` (its wire axis order): what CSV is written from;
+    - `wkb`: `id`, the properties, then the geometry as WKB in `query.crs`'s traditional GIS axis order
+      (x = longitude or easting), as GeoPackage and FlatGeobuf store it.
+    """
+    where, params = where_clause(layer, query)
+    names = layer.property_names if query.properties is None else query.properties
+    if form == "feature":
+        columns = sql.SQL("{}::text").format(feature_json(layer, query.crs, query.properties))
+    elif form == "record":
+        feature_json(layer, query.crs, names)  # refuses unknown property names the same way
+        pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(n), sql.Identifier(n)) for n in names)
+        columns = sql.SQL("{}, json_build_object({}), ST_AsGeoJSON({}, {})").format(
+            sql.Identifier(layer.id_column), pairs, _from_storage(_geometry(layer), query.crs),
+            sql.Literal(query.crs.decimals))
+    elif form == "wkb":
+        feature_json(layer, query.crs, names)
+        geometry = _geometry(layer)
+        if query.crs.srid != STORAGE_SRID:
+            geometry = sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(query.crs.srid))
+        columns = sql.SQL(", ").join([sql.Identifier(layer.id_column), *(sql.Identifier(n) for n in names),
+                                      sql.SQL("ST_AsBinary({})").format(geometry)])
+    else:
+        raise ValueError(f"unknown download form {form!r}")
+    statement = (sql.SQL("SELECT {} FROM {}").format(columns, _source(layer)) + where
+                 + _order_by(layer, query.sortby))
+    return statement, params
+
+
 def count_sql(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]:
     where, params = where_clause(layer, query)
     return sql.SQL("SELECT count(*) FROM {}").format(_source(layer)) + where, params

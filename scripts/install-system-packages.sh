@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the monitor needs, only those missing.
 #   runtime: PostgreSQL + PostGIS (private cluster), GDAL's command-line tools, Node.js/npm (web map assets),
-#            DejaVu fonts (the map's label glyphs)
+#            DejaVu fonts (the map's label glyphs), Pango (PDF reports)
 #   test:    QGIS' Python bindings and Chromium (real-client and browser tests)
 # Usage: install-system-packages.sh [runtime|test]
 set -euo pipefail
@@ -15,6 +15,8 @@ command -v ogrinfo >/dev/null || wanted+=(gdal-bin)
 command -v npm >/dev/null || wanted+=(nodejs npm)
 # DejaVu Sans: the font of the map's labels (SDF glyphs made by fontnik, served at /fonts/…)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || wanted+=(fonts-dejavu-core)
+# Pango: WeasyPrint's text layout, for the reports' PDF (api/reports.py)
+ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || wanted+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [ "$profile" = test ]; then
   /usr/bin/python3 -c "import qgis.core" 2>/dev/null || wanted+=(python3-qgis qgis-providers)
   [ -x /usr/bin/chromium ] || wanted+=(chromium fonts-dejavu-core)

@@ -7,6 +7,7 @@ import time
 from fastapi import APIRouter, Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
+from api import downloads
 from api.database import get_pool
 from api.features import counts
 from api.http import GEOJSON, HTML, JSON, base_url, layer_or_404, link, send
@@ -63,6 +64,7 @@ async def collection_document(request: Request, pool: AsyncConnectionPool, layer
             link(f"{root}/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                  "application/schema+json", "Queryables"),
             *(collection_tile_links(base_url(request), layer.id) if layer in MAP_LAYERS else []),
+            *downloads.collection_links(base_url(request), layer),  # whole downloads, licence
         ],
         **({"attribution": layer.attribution} if layer.attribution else {}),
     }

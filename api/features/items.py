@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from psycopg_pool import AsyncConnectionPool
 
+from api import downloads
 from api.database import get_pool
 from api.errors import Problem
 from api.features import counts
@@ -73,9 +74,14 @@ async def items(
     sortby: str | None = Query(None, description="e.g. +name,-population"),
     properties: str | None = Query(None, description="Comma-separated properties to include"),
     crs: str | None = Query(None, description="CRS of the response geometries (Part 2)"),
-    f: str | None = Query(None, description="json (GeoJSON), html or csv (properties and a WKT geometry column)"),
+    f: str | None = Query(None, description="json (GeoJSON), html, csv (properties and a WKT geometry column), "
+                           "or gpkg / fgb (GeoPackage, FlatGeobuf: the whole selection)"),
+    download: bool | None = Query(None, description="true: the whole selection as a file (limit and offset "
+                                  "ignored), in f = json, csv, gpkg or fgb"),
 ):
     layer = layer_or_404(collectionId)
+    if downloads.is_download(request):  # f=gpkg|fgb or download=true: the whole selection (api/downloads.py)
+        return await downloads.items_download(request, pool, layer)
     fmt = output_format(request, ITEM_FORMATS)
     query = await read_items_query(request, layer)  # in a worker thread, with limits
     statement, params = items_sql(layer, query)

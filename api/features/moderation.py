@@ -32,22 +32,37 @@ class TokenIn(BaseModel):
     organization: str | None = None
 
 
-@router.get("/moderation/pending", summary="Submissions awaiting moderation (editors: all; organisations: theirs)")
+@router.get("/moderation/pending", summary="Submissions and changes to approved instances awaiting moderation "
+            "(editors: all; organisations: theirs, also rejected ones with the reason)")
 async def pending(request: Request, caller: Principal = Depends(principal)):
     organization = None if caller.is_editor else caller.organization_id
     states = ("pending",) if caller.is_editor else ("pending", "rejected")
-    rows = await execute(request, caller, lambda conn: moderation.submissions(conn, organization, states))
+
+    def work(conn):
+        return (moderation.submissions(conn, organization, states),
+                moderation.changes(conn, organization, states))
+
+    rows, changes = await execute(request, caller, work)
+    if not caller.is_editor:  # editors' notes stay theirs, even on an organisation's own records
+        for row in rows:
+            row.pop("private_notes", None)
+        for change in changes:
+            change["current"].pop("private_notes", None)
     layer, _, _ = editable_target(QUEUE)
-    return {"submissions": [{**row, "etag": item_etag(layer, row["id"], row["version"])} for row in rows]}
+    return {"submissions": [{**row, "etag": item_etag(layer, row["id"], row["version"])} for row in rows],
+            "changes": [{**row, "etag": item_etag(layer, row["id"], row["version"])} for row in changes]}
 
 
-@router.post("/moderation/{instanceId}", summary="Approve or reject a submitted instance (editors)")
+@router.post("/moderation/{instanceId}", summary="Approve or reject a submitted instance, or an organisation's "
+             "pending change to an approved one (editors)")
 async def decide(instanceId: int, decision: Decision, request: Request,  # noqa: N803
                  caller: Principal = Depends(editor)):
     state = "approved" if decision.decision == "approve" else "rejected"
     layer, policy, _ = editable_target(QUEUE)
-    version = await execute(request, caller,
-                            lambda conn: moderation.moderate(conn, policy, instanceId, state, decision.reason))
+    version, about_change = await execute(
+        request, caller, lambda conn: moderation.decide(conn, policy, instanceId, state, decision.reason))
+    if about_change:  # an organisation's change to an approved instance: applied, or refused (still approved)
+        return written(request, layer, instanceId, version, 200, moderation="approved", change=state)
     return written(request, layer, instanceId, version, 200, moderation=state)
 
 

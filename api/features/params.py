@@ -26,7 +26,7 @@ MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 1_000_000_000
 STANDARD = {"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "sortby",
-            "properties", "crs", "f"}
+            "properties", "crs", "f", "download"}  # download=true: the whole selection (api/downloads.py)
 FILTER_LANGS = ("cql2-text", "cql2-json")
 # Limits checked before the `cql2` parser sees a filter: its recursive-descent parser overflows the stack (the
 # process dies) past ~1,500 nested parentheses, and its validation takes seconds for a few dozen nested NOTs.

@@ -24,7 +24,7 @@ from api.errors import Problem
 from api.features.collections import forget_cached
 from api.features.items import item_etag, parse_feature_id
 from api.http import MAX_JSON_DEPTH, WRITE_CORS, base_url, json_nesting, layer_or_404
-from gis import edits
+from gis import edits, moderation
 from gis.auth import Principal
 from gis.edits import EditPolicy
 from layers.features_sql import STORAGE_SRID, Crs, crs_by_uri
@@ -93,11 +93,15 @@ def geometry_in_crs84(layer: Layer, feature: dict, crs: Crs) -> dict:
         raise Problem(400, "Invalid geometry", f"{layer.id} geometries are {kind}")
     coordinates = geometry.get("coordinates")
     if layer.geometry_type == "Point" and (not isinstance(coordinates, list) or len(coordinates) not in (2, 3)):
-        raise Problem(400, "Invalid geometry", "a Point has [longitude, latitude]; it is empty or malformed")
+        raise Problem(400, "Invalid geometry", "a Point has [longitude, latitude]; it is empty or malformed",
+                      field="geometry")
+    # JSON numbers only: "-60.65" is a string, and the model would otherwise read it as a number.
+    if not isinstance(coordinates, list) or not all(isinstance(c, int | float) and not isinstance(c, bool)
+                                                    for c in coordinates):
+        raise Problem(400, "Invalid geometry", "coordinates must be JSON numbers, not strings or booleans: "
+                      f"got {json.dumps(coordinates)[:120]}", field="geometry")
     if crs.srid == STORAGE_SRID and not crs.flip:
         return feature
-    if not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates[:2]):
-        raise Problem(400, "Invalid geometry", "coordinates must be numbers")
     x, y = coordinates[:2][::-1] if crs.flip else coordinates[:2]
     if crs.srid != STORAGE_SRID:
         x, y = _transformer(crs.srid).transform(x, y)
@@ -163,6 +167,13 @@ def check_owner(conn, caller: Principal, policy: EditPolicy, row_id: int) -> Non
         raise Problem(403, "Forbidden", "organisation tokens edit only their own organisation's records")
 
 
+def needs_review(conn, caller: Principal, policy: EditPolicy, row_id: int) -> bool:
+    """An organisation's edit of its own approved row of a moderated layer waits for an editor (the public keeps
+    the approved version meanwhile); its edits of a pending or rejected submission apply at once (unpublished)."""
+    return (not caller.is_editor and policy.moderated
+            and edits.load(conn, policy, row_id, lock=False)["moderation"] == "approved")
+
+
 def check_parent_owner(conn, caller: Principal, policy: EditPolicy, values: dict) -> None:
     if caller.is_editor:
         return
@@ -217,11 +228,15 @@ async def _edit(collection_id: str, feature_id: str, request: Request, caller: P
     def work(conn):
         check_owner(conn, caller, policy, row_id)
         check_parent_owner(conn, caller, policy, values)
+        if needs_review(conn, caller, policy, row_id):
+            return moderation.propose_change(conn, policy, row_id, values, expected, partial)
         if partial:
-            return edits.patch(conn, policy, row_id, values, expected)
-        return edits.replace(conn, policy, row_id, values, expected)
+            return edits.patch(conn, policy, row_id, values, expected), None
+        return edits.replace(conn, policy, row_id, values, expected), None
 
-    version = await execute(request, caller, work)
+    version, proposed = await execute(request, caller, work)
+    if proposed:  # kept for an editor: 202, and the row (its ETag, what the public sees) is as it was
+        return written(request, layer, row_id, version, 202, moderation="pending", changes=sorted(proposed))
     return written(request, layer, row_id, version, 200)
 
 

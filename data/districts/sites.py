@@ -85,7 +85,9 @@ def load_sites(url: str, data_dir: Path, verify: bool = True) -> dict:
                     "is_demo": False}
     with psycopg.connect(url) as conn, conn.transaction():
         conn.execute("SELECT set_config('monitor.actor', 'loader:sites', true)")
-        org_ids = upsert_rows(conn, "monitor.organizations", [municipality, *organizations], returning="id")
+        kept: list = []
+        org_ids = upsert_rows(conn, "monitor.organizations", [municipality, *organizations], returning="id",
+                              kept_local=kept)
         org_ids["municipality"] = org_ids[municipality["external_id"]]
         rows = []
         for record in [*vecinales, *centres]:
@@ -95,6 +97,7 @@ def load_sites(url: str, data_dir: Path, verify: bool = True) -> dict:
         # One column set for every row: executemany needs the same keys throughout.
         columns = sorted({k for r in rows for k in r})
         rows = [{c: r.get(c) for c in columns} for r in rows]
-        upsert_rows(conn, "monitor.instances", rows)
+        upsert_rows(conn, "monitor.instances", rows, kept_local=kept)
+    # Records people corrected here since the last load keep their corrections (gis/bulk.py).
     return {"vecinales": len(vecinales), "district_centres": len(centres),
-            "district_centres_without_coordinates": skipped}
+            "district_centres_without_coordinates": skipped, "kept_local_edits": kept}

@@ -136,11 +136,15 @@ def cells_of_run(conn: psycopg.Connection, run_id: int) -> list[tuple]:
 
 def prune(conn: psycopg.Connection, keep_runs: int) -> None:
     """Cell results superseded before the latest `keep_runs` runs, and those runs' offers, are dropped
-    (barrio and district results of every run stay)."""
+    (barrio and district results of every run stay). Runs published as editions (monitor.index_editions) keep
+    theirs whatever their age: the cells valid at an edition's run and its offer are never pruned."""
     oldest_kept = conn.execute("SELECT min(id) FROM (SELECT id FROM monitor.index_runs ORDER BY id DESC LIMIT %s) r",
                                (keep_runs,)).fetchone()[0]
-    conn.execute("DELETE FROM monitor.index_cells WHERE valid_to <= %s", (oldest_kept,))
-    conn.execute("DELETE FROM monitor.index_offer WHERE run_id < %s", (oldest_kept,))
+    conn.execute("DELETE FROM monitor.index_cells c WHERE c.valid_to <= %s AND NOT EXISTS ("
+                 "SELECT 1 FROM monitor.index_editions e WHERE c.run_id <= e.run_id AND c.valid_to > e.run_id)",
+                 (oldest_kept,))
+    conn.execute("DELETE FROM monitor.index_offer o WHERE o.run_id < %s AND NOT EXISTS ("
+                 "SELECT 1 FROM monitor.index_editions e WHERE e.run_id = o.run_id)", (oldest_kept,))
 
 
 def finish_run(conn: psycopg.Connection, run_id: int, duration_ms: float) -> None:

@@ -8,14 +8,18 @@ KINDS = ("consejo_barrial", "presupuesto_participativo", "vecinal", "thematic_co
 EDIT = EditPolicy(
     table=tables.instances,
     model=registry.InstanceIn,
-    aliases={"scope_district": "scope_district_code"},
+    # `contact` is the published name of public_contact (one institutional channel); private_notes is never
+    # published (not a property below), so a PUT that does not send it keeps it.
+    aliases={"scope_district": "scope_district_code", "contact": "public_contact"},
     read_only=frozenset({"id", "version", "updated_at", "created_at", "kind_label", "organization", "barrio",
                          "barrio_id", "district", "standards_met"}),
     owner_column="organization_id",
     moderated=True,
     checks=(registry.check_instance_codes, registry.check_in_a_barrio, registry.check_duplicate_instance),
     after_insert=registry.link_promoter,
-    keep_on_replace=("moderation", "moderation_reason", "organization_id"),
+    # A PUT of what GET returned changes nothing: fields that are not published properties stay when not sent.
+    keep_on_replace=("moderation", "moderation_reason", "organization_id", "private_notes", "external_id", "scope_note",
+                     "source_url"),
     import_names=("instances", "instancias"),
     import_references=(Reference("organization", "organization_id", tables.organizations, ("name", "external_id")),),
     file_keys=lambda item: [("name, kind and venue", item.name.lower(), item.kind,
@@ -55,7 +59,7 @@ LAYER = Layer(
         Property("scope_district", "string", "Distrito que abarca", in_tiles=False),
         Property("schedule", "string", "Horario", in_tiles=False, filterable=False),
         Property("accessibility", "array", "Accesibilidad", in_tiles=False),
-        Property("contact", "string", "Contacto", in_tiles=False, filterable=False),
+        Property("contact", "string", "Contacto institucional", in_tiles=False, filterable=False),
         Property("start_date", "date", "Inicio", in_tiles=False),
         Property("end_date", "date", "Fin", in_tiles=False),
         Property("source", "string", "Fuente", in_tiles=False),

@@ -52,9 +52,9 @@ def test_card_shows_follow_through_and_barrio_profile_links_to_the_tracker(track
     assert (line.get_attribute("data-due"), line.get_attribute("data-fulfilled")) == ("3", "2")
     assert "Cumplimiento: 67\u00a0%" in line.text_content()
     assert "2 de 3 compromisos" in line.text_content()
-    items = card.locator(".commitments li")
+    items = card.locator(".promise-list li")
     assert items.count() == 4
-    assert card.locator(".commitments .badge.overdue").count() == 2  # a2 (substantial) and a3 (limited), past due
+    assert card.locator(".promise-list .badge.overdue").count() == 2  # a2 (substantial) and a3 (limited), past due
     assert card.locator("a.promise-link").get_attribute("href").endswith(f"/compromisos?instance={a}")
 
     page.evaluate(f"window.location.hash = '#barrio={barrio}'")

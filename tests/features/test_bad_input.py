@@ -109,7 +109,7 @@ def _bad_bodies():
         ("empty point", json.dumps(geometry({"type": "Point", "coordinates": []})).encode(), 400,
          ("point has [longitude, latitude]", "empty or malformed"), None),
         ("string coordinates", json.dumps(geometry({"type": "Point", "coordinates": ["a", "b"]})).encode(), 400,
-         ("coordinates", "valid number"), None),
+         ("coordinates", "json numbers"), None),
         ("outside Rosario", json.dumps(geometry({"type": "Point", "coordinates": [-58.38, -34.60]})).encode(), 400,
          ("venue", "outside rosario"), "venue"),
         ("lat/lon swapped", json.dumps(geometry({"type": "Point", "coordinates": CENTRE[::-1]})).encode(), 400,

@@ -48,13 +48,14 @@ def test_errors_are_readable_cross_origin(http, path, status):
 def test_csv_cells_never_start_a_formula(writer):
     http, token = writer["http"], writer["tokens"]["editor"]
     formulas = {"name": '=HYPERLINK("https://evil.example.org","clic")', "venue_address": "+54 341 480-2000",
-                "schedule": "-1+1", "contact": "@SUM(1+1)*cmd|' /C calc'!A0"}
+                "schedule": "-1+1", "how_to_participate": "@SUM(1+1)*cmd|' /C calc'!A0",
+                "contact": "+54 341 480-2222"}
     body = new_instance(formulas["name"])
     body["properties"].update({k: v for k, v in formulas.items() if k != "name"})
     created = http.post("/collections/instances/items", json=body, headers=bearer(token))
     assert created.status_code == 201, created.text
     response = http.get("/collections/instances/items", params={
-        "f": "csv", "filter": f"id = {created.json()['id']}", "properties": "name,venue_address,schedule,contact"})
+        "f": "csv", "filter": f"id = {created.json()['id']}", "properties": ",".join(formulas)})
     assert response.status_code == 200
     row = next(csv.DictReader(io.StringIO(response.text)))
     for field, value in formulas.items():

@@ -44,7 +44,7 @@ def migrated(admin_url):
         for name_, moderation in ((PENDING, "pending"), ("Mesa aprobada y pública", "approved")):
             ids[moderation] = conn.execute(
                 "INSERT INTO monitor.instances (name, kind, promoter, themes, modality, online_url, scope, source, "
-                "contact, moderation) VALUES (%s, 'roundtable', 'cso', '{ambiente}', 'online', "
+                "public_contact, moderation) VALUES (%s, 'roundtable', 'cso', '{ambiente}', 'online', "
                 "'https://participa.example.org', 'city', 'test', %s, %s) RETURNING id",
                 (name_, CONTACT if moderation == "pending" else "mesa@example.org", moderation)).fetchone()[0]
             conn.execute("INSERT INTO monitor.activities (instance_id, title, starts_at, source) VALUES "

@@ -377,7 +377,11 @@ function renderSources(config) {
   $('#demo-count').textContent = `${c.demo_instances} de ${c.instances}`;
   const links = [
     ['API de entidades (OGC API – Features)', config.apis.features],
-    ['Instancias en GeoJSON', config.apis.features && `${config.apis.features}/instances/items?f=json&limit=1000`],
+    // Whole layers, not a page of them (api/downloads.py): every collection in four formats, and all in one ZIP.
+    ['Descargas: cada capa en GeoJSON, CSV, GeoPackage y FlatGeobuf', '/datos'],
+    ['Instancias en GeoJSON (todas)', '/datos/instances.geojson'],
+    ['Todos los datos en un ZIP (con diccionario y licencia)', '/datos/monitor.zip'],
+    ['Catálogo para portales de datos (data.json)', '/data.json'],
     ['Teselas vectoriales (TileJSON)', config.apis.tilejson],
     ['Estilo del mapa (MapLibre)', config.apis.style],
     ['Archivo PMTiles (para alojamiento estático)', state.archive],

@@ -1,0 +1,2 @@
+DROP TABLE monitor.invitations;
+DROP TABLE monitor.sessions;
