@@ -13,25 +13,6 @@ GEOJSON = "application/geo+json"
 # Chromium logs every 4xx answer to fetch as a console error; the tests provoke refusals on purpose.
 REFUSED = "Failed to load resource: the server responded with a status of 4"
 
-# The contrast of each selector's first visible element's text with what is behind it (WCAG 2 ratio).
-CONTRAST = """(selectors) => {
-    const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
-    const background = (el) => {
-        const layers = [];
-        for (let e = el; e; e = e.parentElement) layers.push(rgb(getComputedStyle(e).backgroundColor));
-        return layers.reverse().reduce((under, [r, g, b, a = 1]) => [r, g, b].map((v, i) => v * a + under[i] * (1 - a)),
-                                       [255, 255, 255]);
-    };
-    const luminance = ([r, g, b]) => [r, g, b].map((v) => v / 255)
-        .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
-        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-    return selectors.map((selector) => {
-        const el = [...document.querySelectorAll(selector)].find((e) => e.offsetParent !== null);
-        if (!el) return [selector, null];
-        const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(background(el))];
-        return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
-    });
-}"""
 
 
 def form_csrf(html: str) -> str:

@@ -7,7 +7,8 @@ its minutes as a file."""
 from __future__ import annotations
 
 import pytest
-from gestion_helpers import CONTRAST, DESKTOP, GEOJSON, PHONE, field, new_instance, open_browser, wait_ready
+from browser_helpers import CONTRAST
+from gestion_helpers import DESKTOP, GEOJSON, PHONE, field, new_instance, open_browser, wait_ready
 
 pytestmark = pytest.mark.browser
 
