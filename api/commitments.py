@@ -36,7 +36,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from api.database import get_pool
+from api.database import fetch_rows, get_pool
 from api.errors import Problem
 from api.formats import rows_csv
 from api.http import CSV, GEOJSON, JSON, base_url, output_format, respond
@@ -152,17 +152,11 @@ class Choices:
     districts: dict[str, str]
 
 
-async def fetch(pool: AsyncConnectionPool, query, params: tuple | list = ()) -> list[dict]:
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, params)
-        return await cur.fetchall()
-
-
 async def choices(pool: AsyncConnectionPool) -> Choices:
-    themes = await fetch(pool, "SELECT code, label_es FROM published.themes ORDER BY label_es")
-    barrios = await fetch(pool, "SELECT id, name, district_name, count(*) OVER (PARTITION BY name) AS namesakes "
+    themes = await fetch_rows(pool, "SELECT code, label_es FROM published.themes ORDER BY label_es")
+    barrios = await fetch_rows(pool, "SELECT id, name, district_name, count(*) OVER (PARTITION BY name) AS namesakes "
                                 "FROM published.barrios ORDER BY name, district_name, id")
-    districts = await fetch(pool, "SELECT code, name FROM published.districts ORDER BY name")
+    districts = await fetch_rows(pool, "SELECT code, name FROM published.districts ORDER BY name")
     # A few official barrios share a name (two Bella Vista, two Parque Casado): their district tells them apart.
     names = {r["id"]: f'{r["name"]} ({r["district_name"]})' if r["namesakes"] > 1 else r["name"] for r in barrios}
     return Choices(themes={r["code"]: r["label_es"] for r in themes}, barrios=names,
@@ -551,10 +545,11 @@ async def origin_titles(pool: AsyncConnectionPool, records: list[dict]) -> dict:
     experiences = [r["experience_id"] for r in records if r["experience_id"] is not None]
     found = {"activities": {}, "experiences": {}}
     if activities:
-        rows = await fetch(pool, "SELECT id, title FROM published.activities WHERE id = ANY(%s)", (activities,))
+        rows = await fetch_rows(pool, "SELECT id, title FROM published.activities WHERE id = ANY(%s)", (activities,))
         found["activities"] = {r["id"]: r["title"] for r in rows}
     if experiences:
-        rows = await fetch(pool, "SELECT id, held_on FROM published.experiences WHERE id = ANY(%s)", (experiences,))
+        rows = await fetch_rows(pool, "SELECT id, held_on FROM published.experiences WHERE id = ANY(%s)",
+                                (experiences,))
         found["experiences"] = {r["id"]: r["held_on"] for r in rows}
     return found
 

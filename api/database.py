@@ -7,14 +7,19 @@ zone): no request opens a connection of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import psycopg
 from fastapi import FastAPI, Request
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from starlette.concurrency import run_in_threadpool
 
 from gis.config import Settings
+
+T = TypeVar("T")
 
 
 def session_options(settings: Settings) -> str:
@@ -42,10 +47,26 @@ def get_pool(request: Request) -> AsyncConnectionPool:
     return request.app.state.pool
 
 
+async def fetch_rows(pool: AsyncConnectionPool, query, params: tuple | list = ()) -> list[dict]:
+    """Every row of a read, as dicts."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()
+
+
 @contextmanager
-def write_transaction(app: FastAPI, actor: str) -> Iterator[psycopg.Connection]:
+def write_transaction(app: FastAPI, actor: str | None) -> Iterator[psycopg.Connection]:
     """One transaction on the write pool: committed when the block ends, rolled back on any error. `actor`
-    is what the history triggers record as who made the change."""
+    is what the history triggers record as who made the change (None: the database user)."""
     with app.state.write_pool.connection() as conn, conn.transaction():
-        conn.execute("SELECT set_config('monitor.actor', %s, true)", (actor,))
+        if actor:
+            conn.execute("SELECT set_config('monitor.actor', %s, true)", (actor,))
         yield conn
+
+
+async def in_write_transaction(app: FastAPI, actor: str | None, work: Callable[[psycopg.Connection], T]) -> T:
+    """`work(conn)` (the core's functions are synchronous) in a worker thread, in one write transaction."""
+    def transaction() -> T:
+        with write_transaction(app, actor) as conn:
+            return work(conn)
+    return await run_in_threadpool(transaction)

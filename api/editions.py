@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query, Request
 from psycopg_pool import AsyncConnectionPool
 
-from api.database import get_pool
+from api.database import fetch_rows, get_pool
 from api.errors import Problem
 from api.http import CSV, GEOJSON, JSON, base_url, link, output_format
-from api.index import TABLE_FORMATS, fetch, send
+from api.index import TABLE_FORMATS, send
 from gis.index.editions import NAME, PILLARS, VALUES
 
 router = APIRouter(tags=["index"])
@@ -31,7 +31,7 @@ def edition_links(root: str, name: str) -> list[dict]:
 
 
 async def edition_or_404(pool: AsyncConnectionPool, name: str) -> dict:
-    rows = await fetch(pool, f"SELECT {EDITION} FROM published.index_editions WHERE name = %s", (name,)) \
+    rows = await fetch_rows(pool, f"SELECT {EDITION} FROM published.index_editions WHERE name = %s", (name,)) \
         if NAME.match(name) else []
     if not rows:
         raise Problem(404, "Unknown edition", f"no edition {name!r}; see /index/editions")
@@ -40,7 +40,7 @@ async def edition_or_404(pool: AsyncConnectionPool, name: str) -> dict:
 
 async def edition_barrios(pool: AsyncConnectionPool, name: str, geometry: bool) -> list[dict]:
     shape = ", ST_AsGeoJSON(geom, 7)::json AS geometry" if geometry else ""
-    return await fetch(pool, f"SELECT {BARRIO_VALUES}{shape} FROM published.index_edition_barrios "
+    return await fetch_rows(pool, f"SELECT {BARRIO_VALUES}{shape} FROM published.index_edition_barrios "
                              "WHERE edition = %s ORDER BY rank NULLS LAST, barrio_id", (name,))
 
 
@@ -48,7 +48,7 @@ async def edition_barrios(pool: AsyncConnectionPool, name: str, geometry: bool) 
 async def editions(request: Request, pool: AsyncConnectionPool = Depends(get_pool),
                    f: str | None = Query(None, description="json or csv")):
     fmt = output_format(request, ("json", "csv"))
-    rows = await fetch(pool, f"SELECT {EDITION}, (SELECT count(*) FROM published.index_edition_barrios b "
+    rows = await fetch_rows(pool, f"SELECT {EDITION}, (SELECT count(*) FROM published.index_edition_barrios b "
                              "WHERE b.edition = e.name)::integer AS barrios "
                              "FROM published.index_editions e ORDER BY published_at, id")
     root = base_url(request)
@@ -70,9 +70,9 @@ async def edition(request: Request, name: str, pool: AsyncConnectionPool = Depen
     fmt = output_format(request, TABLE_FORMATS)
     found = await edition_or_404(pool, name)
     barrios = await edition_barrios(pool, name, geometry=fmt == "geojson")
-    districts = await fetch(pool, "SELECT code, name, population, accessibility, quality, diversity, satisfaction, "
-                                  "composite, rank FROM published.index_edition_districts WHERE edition = %s "
-                                  "ORDER BY rank NULLS LAST, code", (name,))
+    districts = await fetch_rows(pool, "SELECT code, name, population, accessibility, quality, diversity, "
+                                       "satisfaction, composite, rank FROM published.index_edition_districts "
+                                       "WHERE edition = %s ORDER BY rank NULLS LAST, code", (name,))
     for row in barrios:
         row["id"] = row["barrio_id"]
     document = {**found, "links": edition_links(base_url(request), name), "barrios": barrios, "districts": districts}
@@ -84,14 +84,14 @@ async def history(request: Request, barrio_id: int = Path(..., ge=1, description
                   pool: AsyncConnectionPool = Depends(get_pool),
                   f: str | None = Query(None, description="json or csv")):
     fmt = output_format(request, ("json", "csv"))
-    series = await fetch(pool, f"""
+    series = await fetch_rows(pool, f"""
         SELECT e.name AS edition, e.published_at, e.run_id, e.computed_at, e.method_version, {", ".join(
             f"v.{c}" for c in VALUES)}, v.name, v.district,
                (SELECT count(*) FROM published.index_edition_barrios n WHERE n.edition = e.name)::integer AS of
         FROM published.index_editions e
         JOIN published.index_edition_barrios v ON v.edition = e.name AND v.barrio_id = %s
         ORDER BY e.published_at, e.id""", (barrio_id,))
-    latest = await fetch(pool, f"SELECT run_id, {BARRIO_VALUES} FROM published.barrio_index WHERE barrio_id = %s",
+    latest = await fetch_rows(pool, f"SELECT run_id, {BARRIO_VALUES} FROM published.barrio_index WHERE barrio_id = %s",
                          (barrio_id,))
     if not series and not latest:
         raise Problem(404, "Unknown barrio", f"no barrio with MSLINK {barrio_id} in any edition nor in the latest run")

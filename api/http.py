@@ -69,6 +69,20 @@ TILE_CORS = Cors(expose="ETag, Content-Length, Content-Encoding, Content-Range, 
                  allow_headers="If-None-Match, If-Modified-Since, Range, If-Range, Accept, Accept-Encoding")
 
 
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it says or turns out to be longer than `limit` bytes (a chunked
+    body is never read whole first)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def base_url(request: Request) -> str:
     """The service root as clients reach it: MONITOR_PUBLIC_URL when set (behind a proxy), else the request's."""
     public = request.app.state.settings.public_url

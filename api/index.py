@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from api.database import get_pool
+from api.database import fetch_rows, get_pool
 from api.errors import Problem
 from api.formats import rows_csv
 from api.http import CSV, GEOJSON, JSON, MARKDOWN, base_url, output_format, respond
@@ -38,13 +37,6 @@ GAPS_ORDER = [("uncovered_population", True), ("composite", False)]
 
 
 # ---------------------------------------------------------------- selections and answers
-async def fetch(pool: AsyncConnectionPool, query, params: tuple | list = ()) -> list[dict]:
-    async with pool.connection() as conn:
-        cur = conn.cursor(row_factory=dict_row)
-        await cur.execute(query, params)
-        return await cur.fetchall()
-
-
 async def select(pool: AsyncConnectionPool, layer: Layer, query: ItemsQuery, geometry: bool) -> list[dict]:
     statement, params = records_sql(layer, query, geometry)
     async with pool.connection() as conn:
@@ -65,7 +57,7 @@ def send(request: Request, fmt: str, rows: list[dict], document: dict, filename:
 
 
 async def latest_run(pool: AsyncConnectionPool) -> dict:
-    rows = await fetch(pool, f"SELECT {RUN_COLUMNS} FROM published.index_runs ORDER BY id DESC LIMIT 1")
+    rows = await fetch_rows(pool, f"SELECT {RUN_COLUMNS} FROM published.index_runs ORDER BY id DESC LIMIT 1")
     if not rows:
         raise Problem(404, "No index run yet", "the index is computed a few seconds after start-up, or with "
                       "`monitor compute`", headers={"Retry-After": "5"})
@@ -114,12 +106,12 @@ async def barrio_profile(request: Request, barrio_id: int = Path(..., ge=1, desc
     rows = await select(pool, BARRIOS, ItemsQuery(limit=1, equals={"barrio_id": str(barrio_id)}), geometry=True)
     if not rows:
         raise Problem(404, "Unknown barrio", f"no barrio with MSLINK {barrio_id} in the latest index run")
-    offer = await fetch(pool, f"SELECT {OFFER_COLUMNS} FROM published.index_offer WHERE barrio_id = %s "
+    offer = await fetch_rows(pool, f"SELECT {OFFER_COLUMNS} FROM published.index_offer WHERE barrio_id = %s "
                               "ORDER BY distance_m NULLS LAST, instance_id", (barrio_id,))
     if fmt == "csv":
         return send(request, fmt, offer, {}, f"offer_{barrio_id}")
     district = await select(pool, DISTRICTS, ItemsQuery(limit=1, equals={"code": rows[0]["district"]}), False)
-    count = await fetch(pool, "SELECT count(*) AS n FROM published.barrio_index")
+    count = await fetch_rows(pool, "SELECT count(*) AS n FROM published.barrio_index")
     profile = barrio_document(rows[0], offer, district[0] if district else None, count[0]["n"], run)
     geometry = profile.pop("geometry")
     if fmt == "geojson":
@@ -164,7 +156,7 @@ async def index_runs(request: Request, pool: AsyncConnectionPool = Depends(get_p
                      f: str | None = Query(None, description="json or csv"),
                      limit: int = Query(50, ge=1, le=1000)):
     fmt = output_format(request, ("json", "csv"))
-    rows = await fetch(pool, f"SELECT {RUN_COLUMNS} FROM published.index_runs ORDER BY id DESC LIMIT %s", (limit,))
+    rows = await fetch_rows(pool, f"SELECT {RUN_COLUMNS} FROM published.index_runs ORDER BY id DESC LIMIT %s", (limit,))
     return send(request, fmt, rows, {"runs": rows}, "index_runs")
 
 
@@ -191,7 +183,7 @@ async def methodology(request: Request, pool: AsyncConnectionPool = Depends(get_
                       f: str | None = Query(None, description="markdown (default) or json")):
     if f not in (None, "markdown", "json"):
         raise Problem(400, "Invalid f", "f is markdown or json")
-    runs = await fetch(pool, f"SELECT {RUN_COLUMNS} FROM published.index_runs ORDER BY id DESC LIMIT 1")
+    runs = await fetch_rows(pool, f"SELECT {RUN_COLUMNS} FROM published.index_runs ORDER BY id DESC LIMIT 1")
     run = runs[0] if runs else None
     params = parameters_from_record(run["parameters"]) if run else load_parameters()
     text = render(params, run)

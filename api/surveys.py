@@ -30,14 +30,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import editor
+from api.database import in_write_transaction
 from api.errors import Problem, problem_response
+from api.http import read_body
 from api.pages import escape, page
 from gis import surveys
 from gis.auth import Principal
-from gis.db import connect
 
 router = APIRouter(tags=["surveys"])
 
@@ -129,14 +129,8 @@ def wants_json(request: Request) -> bool:
 
 
 async def run(request: Request, work, actor: str | None = None):
-    """`work(conn)` in one transaction on its own connection (the gis functions are synchronous)."""
-    url = request.app.state.pool.conninfo
-
-    def transaction():
-        with connect(url, actor=actor) as conn:
-            return work(conn)
-
-    return await run_in_threadpool(transaction)
+    """`work(conn)` in one transaction on the write pool, with the service's session settings."""
+    return await in_write_transaction(request.app, actor, work)
 
 
 def local_date(value: datetime) -> str:
@@ -344,15 +338,9 @@ async def read_answer(request: Request) -> dict | Response:
     if content_type not in ("application/json", "application/x-www-form-urlencoded", ""):  # "": an empty post
         return refusal(request, 415, "Formato no admitido",
                        "Enviá la respuesta desde el formulario o como JSON (application/json).")
-    declared = request.headers.get("content-length", "")
-    too_long = refusal(request, 413, "Respuesta demasiado larga", "La respuesta supera el tamaño admitido.")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return too_long
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return too_long
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
+        return refusal(request, 413, "Respuesta demasiado larga", "La respuesta supera el tamaño admitido.")
     try:
         text = body.decode("utf-8")
         if content_type == "application/json":

@@ -170,8 +170,7 @@ def one_writer_at_a_time(conn: psycopg.Connection, policy: EditPolicy) -> None:
 def check(conn: psycopg.Connection, policy: EditPolicy, item, row_id: int | None = None,
           changed: Iterable[str] | None = None) -> None:
     """The rules that read the database, then the table's references and unique columns (only `changed` ones
-    on an update: what is stored already passed)."""
-    one_writer_at_a_time(conn, policy)
+    on an update: what is stored already passed). The caller holds the table's writer lock (`create`, `lock`)."""
     for rule in policy.checks:
         rule(conn, item, row_id)
     values = item.model_dump()
@@ -225,6 +224,7 @@ def _write(conn: psycopg.Connection, statement: sql.Composable, values: dict):
 def create(conn: psycopg.Connection, policy: EditPolicy, item_or_values) -> int:
     """Validate and insert one row (and what follows from it); returns its id."""
     item = item_or_values if isinstance(item_or_values, BaseModel) else validate(policy, item_or_values)
+    one_writer_at_a_time(conn, policy)
     check(conn, policy, item)
     values = _column_values(policy, item, exclude_none=True)
     key = primary_key(policy.table)

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 import uuid
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 import pytest
+from http_helpers import free_port
 from psycopg import sql as pgsql
 
 from gis.cluster import PrivateCluster
@@ -119,12 +119,6 @@ def db(template_db) -> Iterator[psycopg.Connection]:
         conn.execute("BEGIN")
         yield conn
         conn.rollback()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -16,14 +16,13 @@ from functools import cache
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pyproj import Transformer
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import principal
-from api.database import write_transaction
+from api.database import in_write_transaction
 from api.errors import Problem
 from api.features.collections import forget_cached
 from api.features.items import item_etag, parse_feature_id
-from api.http import MAX_JSON_DEPTH, WRITE_CORS, base_url, json_nesting, layer_or_404
+from api.http import MAX_JSON_DEPTH, WRITE_CORS, base_url, json_nesting, layer_or_404, read_body
 from gis import edits, moderation
 from gis.auth import Principal
 from gis.edits import EditPolicy
@@ -45,15 +44,12 @@ def editable_target(collection_id: str, feature_id: str | None = None) -> tuple[
 
 
 async def read_feature(request: Request) -> dict:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
         raise Problem(413, "Body too large", f"a feature is at most {MAX_BODY_BYTES} bytes")
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("application/geo+json", "application/json", "application/merge-patch+json"):
         raise Problem(415, "Unsupported media type", "send application/geo+json (a GeoJSON Feature)")
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise Problem(413, "Body too large", f"a feature is at most {MAX_BODY_BYTES} bytes")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -187,10 +183,7 @@ def check_parent_owner(conn, caller: Principal, policy: EditPolicy, values: dict
 
 async def execute(request: Request, caller: Principal, work):
     """`work(conn)` in one transaction on the write pool whose actor is the caller; a refusal stores nothing."""
-    def transaction():
-        with write_transaction(request.app, caller.actor) as conn:
-            return work(conn)
-    return await run_in_threadpool(transaction)
+    return await in_write_transaction(request.app, caller.actor, work)
 
 
 def written(request: Request, layer: Layer, row_id: int, version: int, status: int, **body) -> Response:

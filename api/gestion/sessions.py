@@ -20,12 +20,11 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import SESSION_COOKIE
-from api.database import write_transaction
+from api.database import in_write_transaction
 from api.gestion.layout import NO_STORE, gestion_page
-from api.http import base_url
+from api.http import base_url, read_body
 from api.pages import escape
 from gis import sessions
 from gis.auth import Principal
@@ -87,23 +86,14 @@ async def read_form(request: Request) -> dict[str, str] | None:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", ""):
         return None
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
+    body = await read_body(request, MAX_FORM_BYTES)
+    if body is None:
+        return None
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
     except ValueError:
         return None
     return {key: values[-1] for key, values in fields.items()}
-
-
-async def in_transaction(request: Request, actor: str, work):
-    def transaction():
-        with write_transaction(request.app, actor) as conn:
-            return work(conn)
-    return await run_in_threadpool(transaction)
 
 
 def next_path(value: str | None) -> str:
@@ -176,7 +166,7 @@ async def sign_in(request: Request):
         return signed
 
     if secret_token:
-        found = await in_transaction(request, SIGN_IN_ACTOR, work)
+        found = await in_write_transaction(request.app, SIGN_IN_ACTOR, work)
     if found is None:
         message = ("Escribí tu clave de acceso." if not secret_token else
                    "Esa clave no existe o fue dada de baja. Revisá que esté completa, o pedí una nueva.")
@@ -196,7 +186,7 @@ async def sign_out(request: Request):
     secret = request.cookies.get(SESSION_COOKIE)
     if form is None or not secret or not csrf_matches(secret, form.get("csrf")):
         return refused_form(request)
-    await in_transaction(request, SIGN_IN_ACTOR, lambda conn: sessions.end_session(conn, secret))
+    await in_write_transaction(request.app, SIGN_IN_ACTOR, lambda conn: sessions.end_session(conn, secret))
     response = RedirectResponse("/gestion/entrar?salio=1", status_code=303, headers=NO_STORE)
     clear_session_cookie(response, request)
     return response
@@ -222,7 +212,7 @@ def invitation_refusal(request: Request, exc: InvitationError) -> Response:
 @router.get("/gestion/invitacion/{code}")
 async def invitation_form(code: str, request: Request):
     try:
-        found = await in_transaction(request, SIGN_IN_ACTOR, lambda conn: sessions.invitation(conn, code))
+        found = await in_write_transaction(request.app, SIGN_IN_ACTOR, lambda conn: sessions.invitation(conn, code))
     except InvitationError as exc:
         return invitation_refusal(request, exc)
     token = pre_session_token(request)
@@ -251,7 +241,7 @@ async def accept_invitation(code: str, request: Request):
         return principal, token, secret, expires
 
     try:
-        principal, token, secret, expires = await in_transaction(request, "gestion:invitacion", work)
+        principal, token, secret, expires = await in_write_transaction(request.app, "gestion:invitacion", work)
     except InvitationError as exc:
         return invitation_refusal(request, exc)
     main = f"""<h1>¡Te damos la bienvenida, {escape(principal.name)}!</h1>

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from api.agenda import AgendaFilter, activity_json, fetch_activities
 from api.commitments import STATUS_LABELS as COMMITMENT_STATUS
 from api.commitments import follow_through_of
-from api.database import get_pool
+from api.database import fetch_rows, get_pool
 from api.errors import Problem
 from api.http import base_url
 
@@ -57,12 +56,6 @@ ORGANIZATIONS = "SELECT organization_id AS id, organization AS name, role FROM p
                 "WHERE instance_id = %s ORDER BY role, organization"
 
 
-async def fetch_all(pool: AsyncConnectionPool, query: str, instance_id: int) -> list[dict]:
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query, (instance_id,))
-        return await cur.fetchall()
-
-
 def with_labels(instance: dict) -> dict:
     labels = {f"{field}_label": LABELS[field].get(instance[field]) for field in LABELS if instance.get(field)}
     return {**instance, **labels}
@@ -72,18 +65,18 @@ def with_labels(instance: dict) -> dict:
             "activities, standards met, commitments with their follow-through and satisfaction (only with at least 5 "
             "answers)")
 async def instance_card(request: Request, instance_id: int, pool: AsyncConnectionPool = Depends(get_pool)):
-    found = await fetch_all(pool, INSTANCE, instance_id)
+    found = await fetch_rows(pool, INSTANCE, (instance_id,))
     if not found:
         raise Problem(404, "Not Found", f"no published instance with id {instance_id}")
     base = base_url(request)
     upcoming = AgendaFilter(instance=instance_id, limit=NEXT_ACTIVITIES)
     activities = await fetch_activities(pool, upcoming, datetime.now(UTC))
-    standards = await fetch_all(pool, STANDARDS, instance_id)
-    commitments = await fetch_all(pool, COMMITMENTS, instance_id)
-    satisfaction = await fetch_all(pool, SATISFACTION, instance_id)
+    standards = await fetch_rows(pool, STANDARDS, (instance_id,))
+    commitments = await fetch_rows(pool, COMMITMENTS, (instance_id,))
+    satisfaction = await fetch_rows(pool, SATISFACTION, (instance_id,))
     return {
         "instance": with_labels(found[0]),
-        "organizations": await fetch_all(pool, ORGANIZATIONS, instance_id),
+        "organizations": await fetch_rows(pool, ORGANIZATIONS, (instance_id,)),
         "next_activities": [activity_json(row, base) for row in activities],
         "standards": standards,
         "standards_met": sum(s["met"] for s in standards),

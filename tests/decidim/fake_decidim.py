@@ -13,7 +13,6 @@ import base64
 import copy
 import csv
 import io
-import socket
 import threading
 import time
 import zipfile
@@ -21,17 +20,11 @@ from pathlib import Path
 
 import uvicorn
 from graphql import GraphQLSchema, build_schema, graphql_sync
+from http_helpers import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "gis" / "decidim" / "schema"
 HOST = "participa.rosario.test"

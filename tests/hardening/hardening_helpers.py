@@ -3,47 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from http_helpers import CENTRE, GEOJSON, PROBLEM, assert_problem, bearer, free_port, new_instance  # noqa: F401 (shared)
 
 ROOT = Path(__file__).resolve().parents[2]
-PROBLEM = "application/problem+json"
-GEOJSON = {"Content-Type": "application/geo+json"}
-CENTRE = [-60.6505, -32.9468]  # a point inside Rosario's centre (lon, lat)
 
-
-def assert_problem(response: httpx.Response, status: int | tuple = 400, *words: str) -> dict:
-    """A problem+json answer with this status whose title or detail holds every one of `words`."""
-    statuses = (status,) if isinstance(status, int) else status
-    assert response.status_code in statuses, (response.status_code, response.text[:500])
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
-    body = response.json()
-    text = f"{body.get('title', '')} {body.get('detail', '')}".lower()
-    missing = [w for w in words if w.lower() not in text]
-    assert not missing, (missing, body)
-    return body
-
-
-def bearer(token: str, **extra) -> dict:
-    return {"Authorization": f"Bearer {token}", **GEOJSON, **extra}
-
-
-def new_instance(name: str = "Mesa barrial de prueba", point=None, **props) -> dict:
-    properties = {"name": name, "kind": "roundtable", "promoter": "cso", "themes": ["ambiente"],
-                  "modality": "in_person", "scope": "barrio", "source": "test", **props}
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": point or CENTRE},
-            "properties": properties}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServerProcess:
