@@ -71,13 +71,19 @@ def backup(path: Path = typer.Argument(..., help="the archive to write (pg_dump 
 
 
 def restore(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="an archive of `monitor backup`"),
-            database: str = typer.Option(..., "--database", help="the NEW database to restore into (must not "
-                                                                   "exist; on the same server)"),
+            database: str = typer.Option(None, "--database", help="the NEW database to restore into (must not "
+                                                                    "exist; on the same server; default: "
+                                                                    "<archive name>_restored_<time>)"),
             ) -> None:
     """Restore an archive into a new database on the same server, all or nothing; then point DATABASE_URL (or
-    MONITOR_DB_NAME for the private cluster) at it."""
+    MONITOR_DB_NAME for the private cluster) at it. `monitor restore PATH` alone picks a new name and prints it."""
+    from datetime import datetime
+
     from gis.cluster import pg_bin
 
+    if database is None:  # never the live database: a restore is checked before anyone points at it
+        stem = "".join(c if c.isalnum() else "_" for c in path.stem.lower())[:40] or "monitor"
+        database = f"{stem}_restored_{datetime.now():%Y%m%d%H%M%S}"
     url = _url()
     admin = _with_database(url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -7,6 +7,7 @@ with an empty one — and every table referring to them failed its foreign keys.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,6 +79,21 @@ def test_monitor_backup_and_restore_give_back_every_row(fresh_db, new_database, 
         assert conn.execute("SELECT count(*) FROM published.instances").fetchone()[0] > 300
     again = monitor("restore", str(archive), "--database", new_database, database_url=fresh_db)
     assert again.returncode != 0 and "exists" in again.stderr  # never over an existing database
+
+
+def test_monitor_restore_path_alone_restores_into_a_new_database_it_names(fresh_db, admin_url, tmp_path):
+    """`monitor restore PATH` (the issue's command) picks a new database, never the live one, and prints it."""
+    archive = tmp_path / "monitor.dump"
+    assert monitor("backup", str(archive), database_url=fresh_db).returncode == 0
+    restored = monitor("restore", str(archive), database_url=fresh_db)
+    assert restored.returncode == 0, restored.stderr
+    name = json.loads(restored.stdout.strip().splitlines()[-1])["database"]
+    try:
+        assert name.startswith("monitor_restored_") and name != urlsplit(fresh_db).path.lstrip("/")
+        assert fingerprint(_with_database(fresh_db, name)) == fingerprint(fresh_db)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_plain_pg_dump_and_pg_restore_give_back_every_row(fresh_db, admin_url, new_database, tmp_path):
