@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 MONITOR := $(BIN)/monitor
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+TIPG_STAMP := bench/.venv-tipg/.installed
 PYTHON ?= python3
 
 .PHONY: run test setup serve load db-up db-down db-reset lint bench clean
@@ -55,8 +56,16 @@ db-reset:
 lint: setup
 	$(BIN)/ruff check .
 
-bench: setup
+## bench: run benchmarks (BENCH='name ...'; none: list them) against tipg 1.6.1, installed beside them
+bench: setup $(TIPG_STAMP)
+	bash scripts/install-system-packages.sh bench
 	$(BIN)/python -m bench $(BENCH)
+
+# tipg, the peer the benchmarks compare with, in a virtualenv of its own (never in the project's).
+$(TIPG_STAMP):
+	$(PYTHON) -m venv bench/.venv-tipg
+	bench/.venv-tipg/bin/pip install --quiet 'tipg==1.6.1' uvicorn
+	touch $@
 
 clean:
 	rm -rf $(VENV) node_modules

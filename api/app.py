@@ -10,10 +10,20 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api.database import open_pool, open_write_pool
 from api.errors import install_error_handlers
 from api.http import SecurityHeaders, trusted_hosts
-from api.ratelimit import RateLimit
+from api.ratelimit import ClientBudgets, RateLimit
 from api.routers import LIFESPAN_HOOKS, ROUTERS
+from api.tiles.shortcut import answer_cached_tile, exact_hosts
 from gis.cluster import database_url
 from gis.config import Settings, get_settings
+
+
+class MonitorAPI(FastAPI):
+    """FastAPI, with cached tiles answered before the middleware stack and routing (api/tiles/shortcut.py)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and await answer_cached_tile(self, scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, url: str | None = None) -> FastAPI:
@@ -34,7 +44,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
             app.state.write_pool.close()
             await app.state.pool.close()
 
-    app = FastAPI(
+    app = MonitorAPI(
         title="Monitor de Participación Ciudadana de Rosario",
         description="Registry, index, OGC API - Features and vector tiles of citizen participation in Rosario.",
         version="0.1.0",
@@ -46,10 +56,13 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.settings = settings
     install_error_handlers(app)
     # Inside SecurityHeaders, so a 429 carries the same headers as any answer.
-    app.add_middleware(RateLimit, reads=settings.rate_limit_reads, writes=settings.rate_limit_writes)
+    app.state.budgets = ClientBudgets(settings.rate_limit_reads, settings.rate_limit_writes)
+    app.add_middleware(RateLimit, budgets=app.state.budgets)
     app.add_middleware(SecurityHeaders, docs_path=app.docs_url)
-    if (hosts := trusted_hosts(settings)) is not None:
+    hosts = trusted_hosts(settings)
+    if hosts is not None:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)  # outermost: a forged Host stops here
+    app.state.shortcut_hosts = exact_hosts(hosts)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -50,14 +50,18 @@ def describe(item: RateLimitItem, kind: str) -> str:
     return f"{item.amount} {kind} per {per}"
 
 
-class RateLimit:
-    """Pure ASGI middleware (bodies and streams pass through untouched)."""
+class ClientBudgets:
+    """What each client has left; shared by the middleware and the cached tiles' shortcut (api/tiles/shortcut.py),
+    which answers before the middleware stack but must count its requests all the same."""
 
-    def __init__(self, app, reads: str | None, writes: str | None):
-        self.app = app
+    def __init__(self, reads: str | None, writes: str | None):
         self.reads, self.writes = parse_limits(reads), parse_limits(writes)
         self._key = secrets.token_bytes(32)
         self._limiter = FixedWindowRateLimiter(MemoryStorage()) if self.reads or self.writes else None
+
+    @property
+    def active(self) -> bool:
+        return self._limiter is not None
 
     def _hash(self, kind: str, value: str) -> str:
         return blake2b(f"{kind}\0{value}".encode(), key=self._key, digest_size=16).hexdigest()
@@ -96,15 +100,32 @@ class RateLimit:
                 self._limiter.hit(item, kind, key)
         return None
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or self._limiter is None:
-            return await self.app(scope, receive, send)
+    def over(self, scope) -> tuple[float, str] | None:
+        """None when the request is within its client's budgets (and is then counted in each); otherwise the
+        seconds to wait and which limit was spent (nothing counted)."""
+        if self._limiter is None:
+            return None
         address = self._hash("address", self._address(scope))
         budgets = [("requests", self.reads, address)]
         if scope["method"] in WRITE_METHODS and not scope["path"].startswith(OWN_LIMIT):
             token = self._bearer(scope)
             budgets.append(("writes", self.writes, self._hash("token", token) if token else address))
-        over = self._wait(budgets)
+        return self._wait(budgets)
+
+
+class RateLimit:
+    """Pure ASGI middleware (bodies and streams pass through untouched)."""
+
+    def __init__(self, app, reads: str | None = None, writes: str | None = None,
+                 budgets: ClientBudgets | None = None):
+        self.app = app
+        self.budgets = budgets or ClientBudgets(reads, writes)
+        self.reads, self.writes = self.budgets.reads, self.budgets.writes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not self.budgets.active:
+            return await self.app(scope, receive, send)
+        over = self.budgets.over(scope)
         if over is None:
             return await self.app(scope, receive, send)
         seconds, limit = over

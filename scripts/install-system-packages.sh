@@ -3,7 +3,8 @@
 #   runtime: PostgreSQL + PostGIS (private cluster), GDAL's command-line tools, Node.js/npm (web map assets),
 #            DejaVu fonts (the map's label glyphs), Pango (PDF reports)
 #   test:    QGIS' Python bindings and Chromium (real-client and browser tests)
-# Usage: install-system-packages.sh [runtime|test]
+#   bench:   wrk, the load generator of bench/ (`make bench`)
+# Usage: install-system-packages.sh [runtime|test|bench]
 set -euo pipefail
 profile="${1:-runtime}"
 
@@ -20,6 +21,9 @@ ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || wanted+=(libpango-1.0-0 li
 if [ "$profile" = test ]; then
   /usr/bin/python3 -c "import qgis.core" 2>/dev/null || wanted+=(python3-qgis qgis-providers)
   [ -x /usr/bin/chromium ] || wanted+=(chromium fonts-dejavu-core)
+fi
+if [ "$profile" = bench ]; then
+  command -v wrk >/dev/null || wanted+=(wrk)
 fi
 
 apt_install() {

@@ -125,6 +125,7 @@ def db(template_db) -> Iterator[psycopg.Connection]:
 class LiveServer:
     url: str
     database_url: str
+    app: object = None  # the application object served (its state, for tests that look inside)
 
 
 def serve_in_thread(database_url: str) -> tuple[LiveServer, callable]:
@@ -133,7 +134,8 @@ def serve_in_thread(database_url: str) -> tuple[LiveServer, callable]:
     from api.app import create_app
 
     port = free_port()
-    config = uvicorn.Config(create_app(url=database_url), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(url=database_url)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -147,7 +149,7 @@ def serve_in_thread(database_url: str) -> tuple[LiveServer, callable]:
         server.should_exit = True
         thread.join(timeout=10)
 
-    return LiveServer(url=f"http://127.0.0.1:{port}", database_url=database_url), stop
+    return LiveServer(url=f"http://127.0.0.1:{port}", database_url=database_url, app=app), stop
 
 
 @pytest.fixture(scope="session")

@@ -21,13 +21,15 @@ def check_tile(z: int, x: int, y: int, maxzoom: int) -> None:
         raise Problem(404, "Tile not found", f"at zoom {z}, x and y go from 0 to {2**z - 1}; got x={x}, y={y}")
 
 
-def tile_response(request: Request, tile: Tile, max_age: int, cached: bool) -> Response:
-    """200 (gzip when accepted), 204 for an empty tile, 304 when If-None-Match matches.
+def tile_answer(tile: Tile, max_age: int, cached: bool, accept_encoding: str | None,
+                if_none_match: str | None) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body): 200 (gzip when accepted), 204 for an empty tile, 304 when If-None-Match matches.
 
     Tiles are kept compressed, so unlike other answers their gzip representation is stored, not made per request;
     each representation has its own strong ETag (RFC 9110 §8.8.3), both derived from the uncompressed content.
+    One function for the routed answer below and the cache's shortcut (api/tiles/shortcut.py): the same bytes.
     """
-    gzipped = "gzip" in request.headers.get("accept-encoding", "")
+    gzipped = "gzip" in (accept_encoding or "")
     headers = {
         **TILE_CORS.headers,
         "ETag": f'"{tile.etag}-gzip"' if gzipped else f'"{tile.etag}"',
@@ -35,13 +37,21 @@ def tile_response(request: Request, tile: Tile, max_age: int, cached: bool) -> R
         "Vary": "Accept-Encoding",
         "X-Tile-Cache": "hit" if cached else "miss",
     }
-    if etag_matches(request.headers.get("if-none-match"), tile.etag):
-        return Response(status_code=304, headers=headers)
+    if etag_matches(if_none_match, tile.etag):
+        return 304, headers, b""
     if tile.empty:
-        return Response(status_code=204, headers=headers)
+        return 204, headers, b""
+    headers["Content-Type"] = MVT
     if gzipped:
-        return Response(tile.gzipped, media_type=MVT, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(tile.raw(), media_type=MVT, headers=headers)
+        headers["Content-Encoding"] = "gzip"
+        return 200, headers, tile.gzipped
+    return 200, headers, tile.raw()
+
+
+def tile_response(request: Request, tile: Tile, max_age: int, cached: bool) -> Response:
+    status, headers, body = tile_answer(tile, max_age, cached, request.headers.get("accept-encoding"),
+                                        request.headers.get("if-none-match"))
+    return Response(body, status_code=status, headers=headers)
 
 
 def json_response(document: dict | bytes, request: Request, max_age: int = 60, media_type: str = JSON) -> Response:

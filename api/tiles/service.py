@@ -33,20 +33,23 @@ class TileService:
         self._inflight: dict[tuple, asyncio.Future] = {}
         self._bounds: dict[tuple, list[float]] = {}
         self._probe: AsyncConnection | None = None
-        self._queries: dict[tuple, str] = {}
 
     async def _read_versions(self) -> dict:
         # One connection of its own (not the pool's): this read runs before every answer, and skipping the pool's
-        # bookkeeping halves its cost. It is reopened after any failure.
-        if self._probe is None or self._probe.closed:
-            self._probe = await AsyncConnection.connect(self.pool.conninfo, **self.pool.kwargs)
-        try:
-            row = await (await self._probe.execute(VERSIONS_QUERY, prepare=True)).fetchone()
-        except Exception:
-            await self._probe.close()
-            self._probe = None
-            raise
-        return row[0]
+        # bookkeeping halves its cost. It is reopened after any failure, and a read on a connection that a
+        # database restart closed is made once more on a new one rather than failing its requests.
+        for attempt in (1, 2):
+            if self._probe is None or self._probe.closed:
+                self._probe = await AsyncConnection.connect(self.pool.conninfo, **self.pool.kwargs)
+            try:
+                row = await (await self._probe.execute(VERSIONS_QUERY, prepare=True)).fetchone()
+                return row[0]
+            except Exception:
+                stale = self._probe.closed
+                await self._probe.close()
+                self._probe = None
+                if attempt == 2 or not stale:
+                    raise
 
     async def close(self) -> None:
         if self._probe is not None:
@@ -62,13 +65,15 @@ class TileService:
             key.append(tuple(versions.get(oid, 0) for oid in oids))
         return tuple(key)
 
-    async def tile(self, layers: Sequence[Layer], z: int, x: int, y: int) -> tuple[Tile, bool]:
-        """(tile, served from cache). Layers outside their zoom range contribute nothing."""
+    async def tile(self, layers: Sequence[Layer], z: int, x: int, y: int,
+                   since: float | None = None) -> tuple[Tile, bool]:
+        """(tile, served from cache). Layers outside their zoom range contribute nothing. `since`: when the
+        request arrived (loop time), if known (see FreshVersions.current)."""
         active = layers_at_zoom(layers, z)
         if not active:
             return EMPTY, True
         key = (tuple(layer.id for layer in active), z, x, y)
-        current = self._version_key(active, await self.fresh.current())
+        current = self._version_key(active, await self.versions(since))
         if current is not None:
             cached = self.cache.get(key, current)
             if cached is not None:
@@ -94,14 +99,38 @@ class TileService:
         finally:
             self._inflight.pop((key, current), None)
 
+    async def cached(self, layers: Sequence[Layer], z: int, x: int, y: int, since: float) -> Tile | None:
+        """The tile if the cache holds it for the current data versions; None otherwise (never builds)."""
+        active = layers_at_zoom(layers, z)
+        if not active:
+            return EMPTY
+        current = self._version_key(active, await self.versions(since))
+        if current is None:
+            return None
+        return self.cache.get((tuple(layer.id for layer in active), z, x, y), current)
+
+    async def versions(self, since: float | None = None) -> dict:
+        # Read after the caller asked, never pushed: LISTEN/NOTIFY was tried (2026-11-27) and saved ~20 µs of
+        # CPU per cached tile under load, but a notification reaches a listener when its backend next gets the
+        # CPU, after the writer's commit returns: on a busy machine an API write's next tile came back stale.
+        return await self.fresh.current(since)
+
     async def _build(self, layers: Sequence[Layer], z: int, x: int, y: int) -> tuple[Tile, dict]:
         # The versions are read in the tile's own snapshot: the cache never files old data under new versions.
-        text = self._queries.get((tuple(layer.id for layer in layers), z))
-        if text is None:  # composed once per layer set and zoom: the same text is then a prepared statement
-            text = tile_query(layers, z, extra=VERSIONS_SQL)[0].as_string()
-            self._queries[(tuple(layer.id for layer in layers), z)] = text
-        async with self.pool.connection() as conn:
-            row = await (await conn.execute(text, tile_params(z, x, y), prepare=True)).fetchone()
+        text = statement(layers, z)
+        for attempt in (1, 2):
+            conn = None
+            try:
+                async with self.pool.connection() as conn:
+                    row = await (await conn.execute(text, tile_params(z, x, y), prepare=True)).fetchone()
+                break
+            except psycopg.OperationalError:
+                # The pool lends connections unchecked (a check is a round trip per tile). One that a database
+                # restart closed fails here: then every idle one is checked (a restart closes them all) and the
+                # tile is asked once more.
+                if attempt == 2 or conn is None or not conn.closed:
+                    raise
+                await self.pool.check()
         raw = b"".join(bytes(part) for part in row[1:] if part)
         if len(raw) > COMPRESS_IN_THREAD:
             return await asyncio.to_thread(Tile.from_mvt, raw), row[0]
@@ -109,7 +138,7 @@ class TileService:
 
     async def bounds(self, layers: Sequence[Layer]) -> list[float] | None:
         """[west, south, east, north] of the layers' data in WGS 84 (None when there is none)."""
-        key = (tuple(layer.id for layer in layers), self._version_key(layers, await self.fresh.current()))
+        key = (tuple(layer.id for layer in layers), self._version_key(layers, await self.versions()))
         if key[1] is not None and key in self._bounds:
             return self._bounds[key]
         async with self.pool.connection() as conn:
@@ -128,18 +157,40 @@ def tile_pool(shared: AsyncConnectionPool, size: int) -> AsyncConnectionPool:
     """
     options = f"{shared.kwargs.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
     return AsyncConnectionPool(shared.conninfo, min_size=size, max_size=size, open=False, configure=_warm_up,
-                               kwargs={**shared.kwargs, "options": options}, name="tiles",
-                               check=AsyncConnectionPool.check_connection, timeout=shared.timeout)
+                               kwargs={**shared.kwargs, "options": options}, name="tiles", timeout=shared.timeout)
+
+
+_STATEMENTS: dict[tuple[tuple[str, ...], int], str] = {}
+
+
+def statement(layers: Sequence[Layer], z: int) -> str:
+    """The text of the tile statement of these layers at zoom z, composed once (then a prepared statement)."""
+    key = (tuple(layer.id for layer in layers), z)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = tile_query(layers, z, extra=VERSIONS_SQL)[0].as_string()
+    return _STATEMENTS[key]
+
+
+def served_statements() -> dict[str, int]:
+    """Every distinct tile statement the routes can run (all layers, each layer alone; zooms that share a text
+    share the statement), with one zoom that runs it."""
+    found: dict[str, int] = {}
+    for layers in (MAP_LAYERS, *([layer] for layer in MAP_LAYERS)):
+        for z in range(max(layer.maxzoom for layer in layers) + 1):
+            if layers_at_zoom(layers, z):
+                found.setdefault(statement(layers_at_zoom(layers, z), z), z)
+    return found
 
 
 async def _warm_up(conn: AsyncConnection) -> None:
-    """A new backend loads PostGIS and PROJ and reads the catalogue of every view on its first tile (tens of ms):
-    done here, when the pool opens its connections, rather than in the first requests' time."""
-    try:
-        for z in (12, 14):  # the clustered and the unclustered statements; tile x=0 y=0 is open ocean: empty
-            await conn.execute(tile_query(MAP_LAYERS, z)[0].as_string(), tile_params(z, 0, 0))
-    except psycopg.Error as exc:  # a layer whose source is missing fails on its own tiles, not at start-up
-        log.warning("tile connection warm-up failed: %s", exc)
+    """A new backend loads PostGIS and PROJ and reads the catalogue of every view on its first tile (tens of ms),
+    and each tile statement is planned on its first run on a connection (1–3 ms): both done here, when the pool
+    opens its connections, rather than in the first requests' time. Tile 0/0 of any zoom is open ocean: empty."""
+    for text, z in served_statements().items():
+        try:
+            await conn.execute(text, tile_params(z, 0, 0), prepare=True)
+        except psycopg.Error as exc:  # a layer whose source is missing fails on its own tiles, not at start-up
+            log.warning("tile connection warm-up failed: %s", exc)
 
 
 @asynccontextmanager

@@ -99,3 +99,17 @@ def test_stale_pooled_connections_never_fail_a_request(writer, admin_url, rounds
         statuses.append(http.post("/collections/instances/items", json=new_instance(f"Mesa tras reinicio {n}"),
                                   headers=bearer(token)).status_code)
         assert statuses == [200] * 13 + [201], statuses
+
+
+def test_tiles_come_back_after_a_restart_without_a_failed_request(writer, admin_url):
+    """The tile pool lends connections unchecked (no round trip per tile): a connection a restart closed is
+    replaced when a tile fails on it, and the tile is built on another; the version probe reconnects the same way."""
+    http, database = writer["http"], _database(writer["url"])
+    addresses = [(13, 2716 + dx, 4890 + dy) for dx in range(4) for dy in range(4)]  # Rosario's centre, z13
+    for z, x, y in addresses[:8]:  # warm the pool and the probe
+        assert http.get(f"/tiles/{z}/{x}/{y}.mvt").status_code in (200, 204)
+    assert terminate_connections(admin_url, database) > 0
+    # Tiles never built (no cache can answer) and tiles already cached (the version read must reconnect).
+    statuses = [http.get(f"/tiles/{z}/{x}/{y}.mvt").status_code for z, x, y in addresses]
+    assert all(status in (200, 204) for status in statuses), str(statuses)
+    assert any(status == 200 for status in statuses)

@@ -90,6 +90,18 @@ def test_writes_are_limited_per_token_and_reads_per_client(limited):
     assert token not in logged and "198.51.100.7" not in logged
 
 
+def test_cached_tiles_count_toward_the_read_budget(limited):
+    # Cached tiles are answered before the middleware stack (api/tiles/shortcut.py): they must still be counted.
+    server, _ = limited
+    path = "/tiles/barrios/12/1358/2445.mvt"  # over Rosario's centre
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        answers = [http.get(path, headers=as_client("198.51.100.8")) for _ in range(READS)]
+        assert [a.status_code for a in answers] == [200] * READS
+        assert {a.headers["x-tile-cache"] for a in answers[1:]} == {"hit"}
+        assert_limited(http.get(path, headers=as_client("198.51.100.8")), f"{READS} requests per minute")
+        assert http.get(path, headers=as_client("203.0.113.10")).headers["x-tile-cache"] == "hit"
+
+
 def test_the_limits_are_settings_and_wrong_ones_stop_the_start():
     assert Settings().rate_limit_reads and Settings().rate_limit_writes  # on by default
     with pytest.raises(ValueError):
