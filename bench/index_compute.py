@@ -83,6 +83,9 @@ def forget_grid(url: str, resolution: int) -> None:
 def nudge_one_instance(url: str, step: int) -> int:
     """Move one in-person instance ~50 m east or back: a single-instance change for the incremental path."""
     with psycopg.connect(url) as conn:
+        # Triggers off, as in fill_synthetic: the bench times the index, not the tiles' bookkeeping (whose summary
+        # of synthetic instances, inserted without triggers, is not kept).
+        conn.execute("SET session_replication_role = replica")
         instance = conn.execute(
             "SELECT id FROM monitor.instances WHERE modality = 'in_person' AND moderation = 'approved' "
             "AND deleted_at IS NULL AND status = 'active' ORDER BY id LIMIT 1").fetchone()[0]
@@ -107,7 +110,9 @@ def timed(label: str, call) -> dict:
             "stages_ms": middle["timings_ms"], "cells_written": middle["cells_written"],
             "cells": middle["input_counts"]["cells"], "instances": middle["input_counts"]["instances"],
             "distance_pairs": middle["summary"]["distance_pairs"], "offer_rows": middle["summary"]["offer_rows"],
-            "path": middle["path"]}
+            "path": middle["path"], "instances_read": middle.get("instances_read"),
+            "offers_written": middle.get("offers_written"),
+            "derived": middle["input_counts"].get("assessments_derived")}
 
 
 def measure(url: str, resolution: int) -> list[dict]:
@@ -157,13 +162,17 @@ def fill_synthetic(url: str, n: int) -> None:
     """N synthetic instances; triggers off for the bulk insert (placement is set directly: venue inside barrio)."""
     with psycopg.connect(url) as conn:
         conn.execute("SET session_replication_role = replica")
-        conn.execute("DELETE FROM monitor.index_offer")
+        conn.execute("DELETE FROM monitor.index_offer_versions")
+        conn.execute("DELETE FROM monitor.index_offer_runs")
         conn.execute("DELETE FROM monitor.instance_standards")
         conn.execute("DELETE FROM monitor.instances")
         conn.execute(SYNTHETIC_SQL, {"n": n})
-        conn.execute("""INSERT INTO monitor.instance_standards (instance_id, criterion, met, is_demo)
-                        SELECT i.id, c.code, random() < 0.5, true FROM monitor.instances i
-                        CROSS JOIN monitor.standard_criteria c""")
+        # Triggers are off, so the columns the assessment triggers settle (0014_evaluation.sql) are written here.
+        conn.execute("""INSERT INTO monitor.instance_standards (instance_id, criterion, status, met, criterion_version,
+                                                                is_demo)
+                        SELECT i.id, c.code, CASE WHEN m THEN 'met' ELSE 'not_met' END, m, c.version, true
+                        FROM monitor.instances i CROSS JOIN monitor.standard_criteria c,
+                             LATERAL (SELECT random() < 0.5 + i.id * 0) AS r(m)""")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE monitor.instances")
 

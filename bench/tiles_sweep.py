@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TIPG = ROOT / "bench" / ".venv-tipg" / "bin"
 RESULTS = ROOT / "bench" / "results"
 DB_NAME = "monitor_bench_tiles"
-ZOOMS = range(10, 17)
+_FIRST, _, _LAST = os.environ.get("BENCH_TILES_ZOOMS", "10-16").partition("-")
+ZOOMS = range(int(_FIRST), int(_LAST or _FIRST) + 1)  # BENCH_TILES_ZOOMS=10-14 bounds a long run
 PER_ZOOM = int(os.environ.get("BENCH_TILES_PER_ZOOM", "100"))
 WARM_PASSES = int(os.environ.get("BENCH_TILES_WARM_PASSES", "4"))
 MIN_WARM_REQUESTS = 400  # zooms with few tiles over Rosario repeat them more, so every warm figure has 400+ samples

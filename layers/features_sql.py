@@ -7,7 +7,9 @@ itself (one text per page), so a page of 1,000 features never becomes 1,000 Pyth
 
 from __future__ import annotations
 
+import json
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -415,6 +417,17 @@ class ItemsQuery:
     properties: list[str] | None = None
     crs: Crs = field(default_factory=lambda: crs_by_uri(None))
 
+    def key(self) -> tuple:
+        """What the query asks, as a hashable value: equal keys, equal statements (api/features/pages.py)."""
+        cql = None if self.cql is None else json.dumps(self.cql, sort_keys=True, separators=(",", ":"))
+        return (self.limit, self.offset, self.bbox, self.bbox_crs.uri, self.interval, tuple(self.equals.items()),
+                cql, self.filter_crs.uri, tuple(self.sortby),
+                None if self.properties is None else tuple(self.properties), self.crs.uri)
+
+    def selection(self) -> tuple:
+        """What chooses and orders the rows (not the page, the properties or the CRS), as a hashable value."""
+        return self.key()[2:9]
+
 
 def _source(layer: Layer) -> sql.Composable:
     return sql.Identifier(*layer.source.split("."))
@@ -492,14 +505,115 @@ def feature_json(layer: Layer, crs: Crs, properties: list[str] | None) -> sql.Co
     ).format(id=sql.Identifier(layer.id_column), g=geometry, d=sql.Literal(crs.decimals), pairs=pairs)
 
 
-def items_sql(layer: Layer, query: ItemsQuery) -> tuple[sql.Composable, list]:
-    """One row: (features as a JSON array's inner text, how many)."""
+def _versions() -> sql.Composable:
+    """The data versions of some tables (one parameter: their oids), in their order; NULL for one that has none."""
+    return sql.SQL("(SELECT array_agg(v.version ORDER BY t.n) FROM unnest(%s::oid[]) WITH ORDINALITY t(relid, n) "
+                   "LEFT JOIN tiles.data_versions v ON v.relid = t.relid)")
+
+
+def _page_of(layer: Layer, query: ItemsQuery, keys: sql.Composable) -> sql.Composable:
+    """The features whose ids `keys` (an array expression) holds, in the items' order, as one text.
+
+    Published views are security barriers: PostgreSQL computes a view whole before it orders and cuts a page, and
+    would build every feature of the view for a page of ten. So a page's keys are chosen first, from the id and the
+    columns the filters and the order need (no per-row subquery of an unused column is run either), and only the
+    page's rows are read again by id: a leakproof condition, which PostgreSQL pushes into the view (an index
+    lookup), and the rows then built as GeoJSON.
+    """
+    return sql.SQL(
+        "SELECT COALESCE(string_agg(feature::text, ','), '') AS features, count(*) AS returned FROM "
+        "(SELECT {f} AS feature FROM {src} WHERE {id} = ANY({keys}){order}) page"
+    ).format(f=feature_json(layer, query.crs, query.properties), src=_source(layer),
+             id=sql.Identifier(layer.id_column), keys=keys, order=_order_by(layer, query.sortby))
+
+
+# Output names no layer property takes: ORDER BY reads output names before the source's columns.
+_KEY, _ROW = sql.Identifier("page key"), sql.Identifier("page row")
+
+
+def items_sql(layer: Layer, query: ItemsQuery, tables: tuple[int, ...] = ()) -> tuple[sql.Composable, list]:
+    """One row: (features as a JSON array's inner text, how many, how many match the filters, the data versions of
+    `tables` or NULL without them). One statement, one snapshot; the count is NULL when the page is past the last
+    match (no row carries it)."""
     where, params = where_clause(layer, query)
-    inner = (sql.SQL("SELECT {f} AS feature FROM {src}").format(f=feature_json(layer, query.crs, query.properties),
-                                                                src=_source(layer))
-             + where + _order_by(layer, query.sortby) + sql.SQL(" LIMIT %s OFFSET %s"))
-    statement = sql.SQL("SELECT COALESCE(string_agg(feature::text, ','), ''), count(*) FROM ({}) page").format(inner)
-    return statement, params + [query.limit, query.offset]
+    page = _page_of(layer, query, sql.SQL("ARRAY(SELECT {} FROM keys)").format(_KEY))
+    statement = sql.SQL(
+        "WITH keys AS MATERIALIZED (SELECT {id} AS {key}, count(*) OVER () AS matched FROM {src}{where}{order} "
+        "LIMIT %s OFFSET %s) "
+        "SELECT page.*, (SELECT max(matched) FROM keys), {versions} FROM ({page}) page"
+    ).format(id=sql.Identifier(layer.id_column), key=_KEY, src=_source(layer), where=where,
+             order=_order_by(layer, query.sortby), page=page,
+             versions=_versions() if tables else sql.SQL("NULL::bigint[]"))
+    return statement, [*params, query.limit, query.offset, *([list(tables)] if tables else [])]
+
+
+def selection_sql(layer: Layer, query: ItemsQuery, tables: tuple[int, ...],
+                  max_keys: int) -> tuple[sql.Composable, list]:
+    """One row: (every id of the selection in the items' order, or NULL past `max_keys` of them; how many; the
+    page's features as one text; how many; the data versions of `tables`), all of one snapshot. The ids let the
+    selection's other pages be read by id alone (`keyed_page_sql`) while the versions stay the same."""
+    where, params = where_clause(layer, query)
+    page = _page_of(layer, query, sql.SQL("ARRAY(SELECT {key} FROM keys WHERE {row} > %s AND {row} <= %s)").format(
+        key=_KEY, row=_ROW))
+    statement = sql.SQL(
+        "WITH keys AS MATERIALIZED (SELECT {id} AS {key}, row_number() OVER ({order}) AS {row} FROM {src}{where}), "
+        "counted AS (SELECT count(*) AS n FROM keys) "
+        "SELECT CASE WHEN counted.n <= %s THEN (SELECT array_agg({key} ORDER BY {row}) FROM keys) END, counted.n, "
+        "page.*, {versions} FROM counted, ({page}) page"
+    ).format(id=sql.Identifier(layer.id_column), key=_KEY, row=_ROW, order=_order_by(layer, query.sortby),
+             src=_source(layer), where=where, versions=_versions(), page=page)
+    return statement, [*params, max_keys, list(tables), query.offset, query.offset + query.limit]
+
+
+def keyed_page_sql(layer: Layer, query: ItemsQuery) -> sql.Composable:
+    """One row: (the data versions of some tables, the features of some ids as one text, or NULL when the versions
+    differ from the ones given). Parameters: the tables' oids, the versions the ids were read with, the ids."""
+    page = _page_of(layer, query, sql.SQL("%s"))
+    return sql.SQL(
+        "WITH current AS MATERIALIZED (SELECT {versions} AS versions) "
+        "SELECT versions, CASE WHEN versions = %s::bigint[] THEN ({features}) END FROM current"
+    ).format(versions=_versions(), features=sql.SQL("SELECT page.features FROM ({}) page").format(page))
+
+
+_STATEMENTS: OrderedDict[tuple, tuple[bytes, list]] = OrderedDict()
+MAX_STATEMENTS = 512
+
+
+def _compiled(kind: str, layer: Layer, query: ItemsQuery, build, page_params: int) -> tuple[bytes, list]:
+    """`build()` as the bytes sent to the server, with its filters' parameters (all but the last `page_params`),
+    kept per layer and query but for the page's place (limit, offset): composing and quoting cost more than the
+    database's work for a small page, and a paging client repeats one selection. Quoted without a connection
+    (`as_bytes(None)`): the same bytes for UTF-8 databases with standard_conforming_strings, PostgreSQL's default
+    since 9.1."""
+    key = (kind, layer.id, query.key()[2:])
+    kept = _STATEMENTS.get(key)
+    if kept is None:
+        statement, params = build()
+        kept = _STATEMENTS[key] = (statement.as_bytes(None), params[:len(params) - page_params])
+        while len(_STATEMENTS) > MAX_STATEMENTS:
+            _STATEMENTS.popitem(last=False)
+    return kept
+
+
+def items_statement(layer: Layer, query: ItemsQuery, tables: tuple[int, ...] = ()) -> tuple[bytes, list]:
+    """`items_sql`, compiled once per query (see _compiled)."""
+    kind = "items with versions" if tables else "items"
+    text, where = _compiled(kind, layer, query, lambda: items_sql(layer, query, tables), 3 if tables else 2)
+    return text, [*where, query.limit, query.offset, *([list(tables)] if tables else [])]
+
+
+def selection_statement(layer: Layer, query: ItemsQuery, tables: tuple[int, ...],
+                        max_keys: int) -> tuple[bytes, list]:
+    """`selection_sql`, compiled once per query (see _compiled)."""
+    text, where = _compiled("selection", layer, query, lambda: selection_sql(layer, query, tables, max_keys), 4)
+    return text, [*where, max_keys, list(tables), query.offset, query.offset + query.limit]
+
+
+def keyed_page_statement(layer: Layer, query: ItemsQuery, tables: tuple[int, ...], versions: tuple[int, ...],
+                         ids: list) -> tuple[bytes, list]:
+    """`keyed_page_sql` for these ids, read with these versions of `tables`, compiled once per query."""
+    text, _ = _compiled("keyed", layer, query, lambda: (keyed_page_sql(layer, query), []), 0)
+    return text, [list(tables), list(versions), ids]
 
 
 def records_sql(layer: Layer, query: ItemsQuery, geometry: bool = False) -> tuple[sql.Composable, list]:

@@ -43,6 +43,10 @@ class Layer:
     minzoom: int = 0
     maxzoom: int = 16
     cluster_below_zoom: int | None = None  # points: clustered with counts under this zoom
+    # Points counted per grid cell on write (tiles.point_cells and point_members, migration 0019): clustered and
+    # dense tiles read those counts instead of grouping every point live, and other tiles find their points' ids
+    # there. Needs the migration's triggers on the source's base table.
+    point_cells: bool = False
     simplify: bool = False  # polygons: simplify by pixel size per zoom
     # Tiles: a SQL condition on the source's columns chosen by zoom, `{z}` bound as a parameter (never formatted
     # in; write mod() rather than %), e.g. one H3 resolution per zoom: "resolution = LEAST(9, GREATEST(7, {z} - 5))".
@@ -71,6 +75,11 @@ class Layer:
     @property
     def property_names(self) -> list[str]:
         return [p.name for p in self.properties]
+
+    @property
+    def tile_relations(self) -> tuple[str, ...]:
+        """Relations the layer's tiles read besides `source` (and what it reads): the tile cache depends on them."""
+        return ("tiles.point_cells", "tiles.point_members") if self.point_cells else ()
 
     @property
     def tile_properties(self) -> list[str]:

@@ -5,6 +5,10 @@ One statement answers one tile for any set of layers: one bytea column per layer
 `ST_TileEnvelope`, `geom_3857 && envelope` on the stored Web Mercator copy (its GiST index, no per-row
 transform), simplification by pixel size, `ST_AsMVTGeom`/`ST_AsMVT` with feature ids, points clustered on a
 tile-aligned grid with counts, a hard cap on features per tile, only the layer's tile properties.
+
+Layers with `point_cells` read their clusters from per-cell counts kept on write (tiles.point_cells, migration
+0019) rather than grouping every point of the tile: a z10 tile of 200,000 points sums at most 32 × 32 stored cells,
+exact because the cells are updated in the writer's transaction. The grid is the same either way.
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ ORIGIN = WORLD / 2  # grid origin: the top-left corner of tile 0/0/0 is (-ORIGIN
 # Cluster feature ids live above any row id, and below 2^53 so that JavaScript numbers (MapLibre) keep them
 # apart: the cell index stays under 2^52 for dense grids up to z19.
 CLUSTER_ID_BASE = 1 << 52
+# tiles.point_cells (migration 0019): level L is a 2^L × 2^L grid over the world, aligned with the tiles of zoom L,
+# so the cells of tile z/x/y at level z + k are the 2^k × 2^k cells numbered from (x·2^k, y·2^k). Kept up to level
+# 20; a 128-unit cluster cell of zoom z is a cell of level z + 5, a 64-unit dense cell one of level z + 6. Cells are
+# keyed in Morton order (`cell_key`), so those of one tile are one range of keys: [key << 2k, (key + 1) << 2k).
+POINT_CELLS = "tiles.point_cells"
+POINT_MEMBERS = "tiles.point_members"  # which point is counted in which level-20 cell
+POINT_CELLS_MAX_LEVEL = 20
+CLUSTER_SHIFT = (EXTENT // CLUSTER_CELL).bit_length() - 1  # 5: 32 × 32 cluster cells per tile
+DENSE_SHIFT = (EXTENT // DENSE_CELL).bit_length() - 1  # 6: 64 × 64 dense cells per tile
 
 
 def pixel_size(z: int) -> float:
@@ -33,9 +46,18 @@ def pixel_size(z: int) -> float:
     return WORLD / (2**z) / EXTENT
 
 
+def cell_key(ix: int, iy: int) -> int:
+    """The Morton key of cell (ix, iy) as tiles.cell_key computes it: bit i of ix at 2i, bit i of iy at 2i + 1."""
+    key = 0
+    for bit in range(max(ix.bit_length(), iy.bit_length())):
+        key |= ((ix >> bit) & 1) << (2 * bit) | ((iy >> bit) & 1) << (2 * bit + 1)
+    return key
+
+
 def tile_params(z: int, x: int, y: int) -> dict:
     return {
         "z": z, "x": x, "y": y,
+        "cell_key": cell_key(x, y),  # the tile's own cell at level z of tiles.point_cells
         "px": pixel_size(z),
         "margin": POLYGON_BUFFER / EXTENT,
         "cell": pixel_size(z) * CLUSTER_CELL,
@@ -154,18 +176,88 @@ def _cluster_rows(layer: Layer, cell: str) -> sql.Composable:
         columns=sql.SQL(", ").join(columns), grid=grid, source=_source(layer), ident=ident)
 
 
+def _cells_of_tile(layer: Layer, level: int, z: int, alias: str = "c") -> sql.Composable:
+    """The condition selecting the stored cells (or members, at level 20) of `layer` at `level` in tile z/x/y:
+    one range of Morton keys."""
+    shift = sql.Literal(2 * (level - z))
+    return sql.SQL(
+        "{a}.source = {source} {level}AND {a}.key >= %(cell_key)s::bigint << {shift} "
+        "AND {a}.key < (%(cell_key)s::bigint + 1) << {shift}"
+    ).format(a=sql.Identifier(alias), source=sql.Literal(layer.source), shift=shift,
+             level=sql.SQL("") if alias == "m" else sql.SQL("AND {}.level = {} ").format(
+                 sql.Identifier(alias), sql.Literal(level)))
+
+
+def _member_rows(layer: Layer, z: int) -> sql.Composable:
+    """`_plain_rows` of a point layer with `point_cells`: the ids of the tile's points from tiles.point_members,
+    then their rows from the view by primary key. Each point is in exactly one tile, as in the counts."""
+    columns = [
+        *_feature_id(layer, "s"),
+        *_properties(layer, "s"),
+        sql.SQL("ST_AsMVTGeom(s.{}, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {}, 0, true) AS _mvt_geom").format(
+            sql.Identifier(layer.mercator_column), sql.Literal(EXTENT)),
+    ]
+    ids = sql.SQL("ARRAY(SELECT m.id FROM {members} m WHERE {where})").format(
+        members=sql.Identifier(*POINT_MEMBERS.split(".")), where=_cells_of_tile(layer, POINT_CELLS_MAX_LEVEL, z, "m"))
+    return sql.SQL("SELECT {columns} FROM {source} s WHERE s.{ident} = ANY ({ids}) LIMIT %(cap)s").format(
+        columns=sql.SQL(", ").join(columns), source=_source(layer), ident=sql.Identifier(layer.id_column), ids=ids)
+
+
+def _stored_cluster_rows(layer: Layer, z: int, shift: int) -> sql.Composable:
+    """`_cluster_rows` from tiles.point_cells: the same grid, counts and ids, without reading the points. A cluster
+    sits at the mean of its points (stored as millimetre sums); a lone point is fetched by its id, as live."""
+    level = z + shift
+    ident = sql.Identifier(layer.id_column)
+    grid = sql.SQL("SELECT c.n, c.sid, c.sx, c.sy, c.ix, c.iy FROM {cells} c WHERE {where} LIMIT %(cap)s").format(
+        cells=sql.Identifier(*POINT_CELLS.split(".")), where=_cells_of_tile(layer, level, z))
+    centroid = sql.SQL("ST_SetSRID(ST_MakePoint(c.sx::float8 / c.n / 1000, c.sy::float8 / c.n / 1000), 3857)")
+    columns = [
+        sql.SQL("CASE WHEN c.n = 1 THEN c.sid ELSE {base} + c.iy::bigint * {per_side} + c.ix END AS _mvt_id").format(
+            base=sql.Literal(CLUSTER_ID_BASE), per_side=sql.Literal(2**level)),
+        sql.SQL("c.n AS point_count"),
+        *_properties(layer, "s"),
+        sql.SQL("ST_AsMVTGeom(coalesce(s.{merc}, {centroid}), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {extent}, 0, true) "
+                "AS _mvt_geom").format(merc=sql.Identifier(layer.mercator_column), centroid=centroid,
+                                       extent=sql.Literal(EXTENT)),
+    ]
+    # The OFFSET 0 fence keeps the lone-point lookup a primary-key probe per cell (see `_cluster_rows`).
+    return sql.SQL("SELECT {columns} FROM ({grid}) c LEFT JOIN LATERAL "
+                   "(SELECT * FROM {source} one WHERE c.n = 1 AND one.{ident} = c.sid OFFSET 0) s ON true").format(
+        columns=sql.SQL(", ").join(columns), grid=grid, source=_source(layer), ident=ident)
+
+
+def _uses_point_cells(layer: Layer, level: int) -> bool:
+    if not layer.point_cells:
+        return False
+    if layer.geometry_type != "Point" or layer.id_type != "integer" or layer.zoom_filter:
+        raise ValueError(f"layer {layer.id}: point_cells needs integer ids, points and no zoom filter")
+    return level <= POINT_CELLS_MAX_LEVEL
+
+
 def layer_column(layer: Layer, z: int) -> sql.Composable:
     """One MVT layer for tile (z, x, y) as a scalar subquery."""
     if clustered_at(layer, z):
+        if _uses_point_cells(layer, z + CLUSTER_SHIFT):
+            return _encode(layer, _stored_cluster_rows(layer, z, CLUSTER_SHIFT))
         return _encode(layer, _cluster_rows(layer, "cell"))
     if layer.geometry_type != "Point":
         return _encode(layer, _plain_rows(layer))
     # Too many points for one tile at a zoom that normally shows them all: cluster only points that would
-    # overlap on screen, rather than drop features at the cap. The count stops at cap + 1 rows.
-    probe = sql.SQL("(SELECT count(*) FROM (SELECT 1 FROM {source} s WHERE {where} LIMIT %(cap_probe)s) k)").format(
-        source=_source(layer), where=_where(layer, "s", "tile"))
+    # overlap on screen, rather than drop features at the cap. The count stops at cap + 1 rows, or is the tile's
+    # own stored cell.
+    if _uses_point_cells(layer, z):
+        probe = sql.SQL("coalesce((SELECT c.n FROM {cells} c WHERE {where}), 0)").format(
+            cells=sql.Identifier(*POINT_CELLS.split(".")), where=_cells_of_tile(layer, z, z))
+    else:
+        probe = sql.SQL("(SELECT count(*) FROM (SELECT 1 FROM {source} s WHERE {where} LIMIT %(cap_probe)s) k)").format(
+            source=_source(layer), where=_where(layer, "s", "tile"))
+    if _uses_point_cells(layer, z + DENSE_SHIFT):
+        dense = _stored_cluster_rows(layer, z, DENSE_SHIFT)
+    else:
+        dense = _cluster_rows(layer, "dense_cell")
+    plain = _member_rows(layer, z) if _uses_point_cells(layer, z) else _plain_rows(layer)
     return sql.SQL("CASE WHEN {probe} > %(cap)s THEN {dense} ELSE {plain} END").format(
-        probe=probe, dense=_encode(layer, _cluster_rows(layer, "dense_cell")), plain=_encode(layer, _plain_rows(layer)))
+        probe=probe, dense=_encode(layer, dense), plain=_encode(layer, plain))
 
 
 _COLUMNS: dict[tuple[tuple[str, ...], int], tuple[sql.Composable, ...]] = {}  # by layer ids (unique) and zoom

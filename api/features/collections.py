@@ -9,7 +9,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import downloads
 from api.database import get_pool
-from api.features import counts
 from api.http import GEOJSON, HTML, JSON, base_url, layer_or_404, link, send
 from api.routing import get_and_head
 from api.tiles.ogc import collection_tile_links
@@ -25,10 +24,9 @@ _extents: dict[tuple[str, str], tuple[float, dict]] = {}
 
 
 def forget_cached() -> None:
-    """After a write: extents and items counts are computed afresh (a write to one layer can change another's:
-    activities follow their instance's moderation)."""
+    """After a write: extents are computed afresh (a write to one layer can change another's: activities follow
+    their instance's moderation). Items pages need nothing: they are checked against data versions (pages.py)."""
     _extents.clear()
-    counts.forget_all()
 
 
 async def extent(pool: AsyncConnectionPool, layer: Layer) -> dict:

@@ -11,13 +11,21 @@ from psycopg_pool import AsyncConnectionPool
 from api import downloads
 from api.database import get_pool
 from api.errors import Problem
-from api.features import counts
 from api.features.html import render
+from api.features.pages import MAX_SELECTION_KEYS, Page, Selection, pages_of
 from api.features.params import DEFAULT_LIMIT, MAX_LIMIT, read_items_query
 from api.formats import features_csv
 from api.http import CSV, GEOJSON, HTML, JSON, base_url, layer_or_404, link, output_format, respond
 from api.routing import get_and_head
-from layers.features_sql import ItemsQuery, count_sql, crs_by_uri, item_sql, items_sql
+from layers.features_sql import (
+    ItemsQuery,
+    count_sql,
+    crs_by_uri,
+    item_sql,
+    items_statement,
+    keyed_page_statement,
+    selection_statement,
+)
 from layers.layer import Layer
 
 ITEM_FORMATS = ("json", "html", "csv")
@@ -31,14 +39,39 @@ async def run(pool: AsyncConnectionPool, statement, params) -> tuple:
         return await (await conn.execute(statement, params)).fetchone()
 
 
-async def number_matched(pool: AsyncConnectionPool, layer: Layer, query: ItemsQuery) -> int:
-    statement, params = count_sql(layer, query)
-    cache_key = counts.key(pool.conninfo, layer.id, statement.as_string(None), params)
-    matched = counts.get(cache_key)
-    if matched is None:
-        matched = (await run(pool, statement, params))[0]
-        counts.put(cache_key, matched, layer.cache_seconds)
-    return matched
+async def read_page(request: Request, pool: AsyncConnectionPool, layer: Layer, query: ItemsQuery) -> Page:
+    """The page `query` asks, exact: kept, or read by id from its kept selection, or read with its selection."""
+    pages = pages_of(request.app)
+    tables = await pages.tables(layer)
+    key, selection_key = (layer.id, query.key()), (layer.id, query.selection())
+    if tables is not None and (kept := await pages.get(key, tables)) is not None:
+        return kept
+    if tables is None or selection_key in pages.too_large:  # the page alone, with its count, in one statement
+        features, returned, matched, versions = await run(pool, *items_statement(layer, query, tables or ()))
+        if matched is None:  # past the last match: nothing carried the count, and the page is not kept
+            matched = query.offset + returned if query.offset == 0 else (await run(pool, *count_sql(layer, query)))[0]
+            return Page(features.encode(), returned, matched, ())
+        page = Page(features.encode(), returned, matched, tuple(versions or ()))
+        if tables is not None:
+            pages.put(key, page)
+        return page
+    if (selection := pages.selection(selection_key)) is not None:
+        ids = list(selection.keys[query.offset:query.offset + query.limit])
+        _, features = await run(pool, *keyed_page_statement(layer, query, tables, selection.versions, ids))
+        if features is not None:  # the versions the ids were read with are still current
+            page = Page(features.encode(), len(ids), len(selection.keys), selection.versions)
+            pages.put(key, page)
+            return page
+        pages.forget_selection(selection_key)
+    keys, matched, features, returned, versions = await run(
+        pool, *selection_statement(layer, query, tables, MAX_SELECTION_KEYS))
+    page = Page(features.encode(), returned, matched, tuple(versions))
+    if keys is not None:
+        pages.keep_selection(selection_key, Selection(tuple(keys), page.versions))
+    else:  # its pages are read one by one (a top-N sort each) rather than sorting it all for ids never kept
+        pages.too_large.remember(selection_key)
+    pages.put(key, page)
+    return page
 
 
 def page_links(request: Request, layer: Layer, query: ItemsQuery, returned: int, matched: int) -> list[dict]:
@@ -83,28 +116,24 @@ async def items(
     if downloads.is_download(request):  # f=gpkg|fgb or download=true: the whole selection (api/downloads.py)
         return await downloads.items_download(request, pool, layer)
     fmt = output_format(request, ITEM_FORMATS)
-    query = await read_items_query(request, layer)  # in a worker thread, with limits
-    statement, params = items_sql(layer, query)
-    features, returned = await run(pool, statement, params)
-    if returned < query.limit and (returned > 0 or query.offset == 0):
-        matched = query.offset + returned  # a short page is the last one: no count query needed
-    else:
-        matched = await number_matched(pool, layer, query)
+    query = await read_items_query(request, layer)  # a filter is parsed in a worker thread, with limits
+    page = await read_page(request, pool, layer, query)
+    features, returned, matched = page.features, page.returned, page.matched
     head = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": returned,
             "links": page_links(request, layer, query, returned, matched)}
     headers = {"Content-Crs": f"<{query.crs.uri}>"}
     if fmt == "html":
-        document = {**head, "features": json.loads(f"[{features}]")}
+        document = {**head, "features": json.loads(b"[" + features + b"]")}
         return respond(request, render(document, layer.title), HTML, layer.cache_seconds, headers=headers)
     if fmt == "csv":
         names = query.properties if query.properties is not None else layer.property_names
         headers["Content-Disposition"] = f'inline; filename="{layer.id}.csv"'
         headers["Link"] = ", ".join(f'<{x["href"]}>; rel="{x["rel"]}"' for x in head["links"] if x["rel"] in
                                     ("next", "prev"))
-        return respond(request, features_csv(json.loads(f"[{features}]"), names), CSV, layer.cache_seconds,
+        return respond(request, features_csv(json.loads(b"[" + features + b"]"), names), CSV, layer.cache_seconds,
                        headers={k: v for k, v in headers.items() if v})
     prefix = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
-    body = f'{prefix},"features":[{features}]}}'.encode()
+    body = b"".join((prefix.encode(), b',"features":[', features, b"]}"))
     return respond(request, body, GEOJSON, layer.cache_seconds, headers=headers)
 
 

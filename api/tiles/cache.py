@@ -9,39 +9,22 @@ read), so a committed write is in the very next tile. Layers whose tables are no
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from psycopg import AsyncConnection, sql
 
+from api.data_versions import CHANGING_PATTERN, DEPENDENCIES_SQL
 from layers.layer import Layer
 
 log = logging.getLogger("monitor.tiles")
 
 VERSIONS_SQL = sql.SQL("(SELECT coalesce(json_object_agg(relid, version), '{}') FROM tiles.data_versions)")
-
-# The base tables and materialised views a relation reads, following views through their rewrite rules.
-DEPENDENCIES_SQL = """
-WITH RECURSIVE deps(relid) AS (
-    SELECT %s::regclass::oid
-    UNION
-    SELECT d.refobjid
-    FROM deps
-    JOIN pg_rewrite r ON r.ev_class = deps.relid
-    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
-                    AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> deps.relid
-)
-SELECT c.oid::text, c.relkind, c.oid::regclass::text,
-       c.relkind = 'm' OR EXISTS (SELECT 1 FROM pg_trigger t
-                                  WHERE t.tgrelid = c.oid AND t.tgname = 'tiles_data_version')
-FROM deps JOIN pg_class c ON c.oid = deps.relid
-WHERE c.relkind IN ('r', 'p', 'm')
-"""
+TABLE_KINDS = ("r", "p", "m")  # what has a data version: tables and materialised views (views are followed)
 
 
 @dataclass(frozen=True)
@@ -70,64 +53,23 @@ async def layer_dependencies(conn: AsyncConnection, layers: Sequence[Layer]) -> 
     has_versions = await (await conn.execute("SELECT to_regclass('tiles.data_versions') IS NOT NULL")).fetchone()
     found: dict[str, tuple[str, ...] | None] = {}
     for layer in layers:
+        rows = []
         try:
-            rows = await (await conn.execute(DEPENDENCIES_SQL, (layer.source,))).fetchall()
+            # The source and whatever else its tiles read (per-cell counts of a clustered point layer).
+            for relation in (layer.source, *layer.tile_relations):
+                found_rows = await (await conn.execute(DEPENDENCIES_SQL, (relation, CHANGING_PATTERN))).fetchall()
+                rows += [(str(oid), name, tracked) for oid, name, kind, tracked, _ in found_rows
+                         if kind in TABLE_KINDS]
         except Exception as exc:  # a source that does not exist yet: its tiles fail on their own, loudly
             log.warning("layer %s: cannot read the dependencies of %s: %s", layer.id, layer.source, exc)
             rows = []
-        untracked = [name for _, _, name, tracked in rows if not tracked]
+        untracked = [name for _, name, tracked in rows if not tracked]
         if not has_versions[0] or untracked or not rows:
             log.warning("tiles of layer %s are served uncached: untracked tables %s", layer.id, untracked or "?")
             found[layer.id] = None
         else:
-            found[layer.id] = tuple(sorted(oid for oid, *_ in rows))
+            found[layer.id] = tuple(sorted({oid for oid, *_ in rows}))
     return found
-
-
-class FreshVersions:
-    """The current data versions, read by a query that started after the caller asked.
-
-    One read is in flight at a time; everyone who asks while it runs shares the next one (which starts as soon
-    as the running one ends), so under load one round trip serves many requests and no one gets stale versions.
-    """
-
-    def __init__(self, read: Callable[[], Awaitable[dict]]):
-        self._read = read
-        self._busy = False
-        self._next: asyncio.Future | None = None
-        self._driver: asyncio.Task | None = None
-        self._last: tuple[float, dict] | None = None  # (loop time the last successful read started, its result)
-
-    async def current(self, since: float | None = None) -> dict:
-        """Versions read by a query that started after the caller asked, or after `since` (a loop time) when
-        given: a request that already had versions read for it (a cache miss after the shortcut's lookup) reuses
-        them rather than paying another round trip."""
-        loop = asyncio.get_running_loop()
-        if since is not None and self._last is not None and self._last[0] >= since:
-            return self._last[1]
-        if self._busy:
-            if self._next is None:
-                self._next = loop.create_future()
-            return await asyncio.shield(self._next)
-        self._busy = True
-        first = loop.create_future()
-        self._driver = loop.create_task(self._drive(first))
-        return await asyncio.shield(first)
-
-    async def _drive(self, future: asyncio.Future) -> None:
-        try:
-            while future is not None:
-                try:
-                    started = asyncio.get_running_loop().time()
-                    result = await self._read()
-                    self._last = (started, result)
-                    future.set_result(result)
-                except Exception as exc:  # every waiter of this read gets the error; the next read starts anew
-                    future.set_exception(exc)
-                    future.exception()  # marked retrieved: waiters may have gone away
-                future, self._next = self._next, None
-        finally:
-            self._busy = False
 
 
 class TileCache:

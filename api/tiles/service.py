@@ -12,7 +12,8 @@ from fastapi import FastAPI, Request
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
-from api.tiles.cache import VERSIONS_SQL, FreshVersions, Tile, TileCache, layer_dependencies
+from api.data_versions import FreshVersions
+from api.tiles.cache import VERSIONS_SQL, Tile, TileCache, layer_dependencies
 from layers.catalogue import MAP_LAYERS
 from layers.layer import Layer
 from layers.tiles_meta import bounds_from_row, extent_query

@@ -2,24 +2,34 @@
 
 `compute_index` needs no database (tests feed it hand-made fixtures); `run` is what `monitor compute`, the API's
 recompute listener and the benchmark call. The incremental path (a single changed instance, or any change that
-leaves the barrios as they were) reuses the stored grid and writes only the cells whose values changed.
+leaves the barrios as they were) reuses the stored grid and writes only the cells whose values changed. When the
+process also remembers the latest run's result (the listener does), it reads only the instances changed since
+(gis/index/changes.py) and updates accessibility and the offer where they reach: exactly what a full run stores
+(tests/index/test_index_incremental.py). Every run derives the standards of the changed instances only.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import psycopg
 
-from gis.index import runs
-from gis.index.accessibility import BarrioAccess, CellAccess, CircuityDistance, barrio_access, cell_access
+from gis.index import changes, runs
+from gis.index.accessibility import (
+    BarrioAccess,
+    CellAccess,
+    CircuityDistance,
+    barrio_access,
+    cell_access,
+    update_cell_access,
+)
 from gis.index.composite import aggregate, pillar_points, ranks, weight_vector
 from gis.index.grid import Grid, build_grid
-from gis.index.inputs import Inputs, read_inputs
+from gis.index.inputs import Inputs, read_inputs, read_instances
 from gis.index.parameters import IndexParameters, load_parameters
 from gis.index.pillars import (
     Diversity,
@@ -28,9 +38,12 @@ from gis.index.pillars import (
     Satisfaction,
     build_offer,
     diversity_pillar,
+    inhabited_cells,
+    merge_instances,
     offer_pillars,
     participant_diversity,
     satisfaction,
+    update_offer,
 )
 from gis.index.uncertainty import RankInterval, rank_uncertainty
 
@@ -54,6 +67,7 @@ class IndexResult:
     rank: np.ndarray
     interval: RankInterval
     districts: pd.DataFrame  # one row per district, same columns as the barrio table where they apply
+    inhabited: list[np.ndarray] | None = None  # per barrio, its inhabited cells (the offer's origins)
 
     def barrio_table(self) -> pd.DataFrame:
         b = self.inputs.barrios
@@ -106,15 +120,6 @@ class IndexResult:
             "nearest_instance_id": nullable_int(nearest_id, nearest >= 0),
         })
 
-    def offer_table(self) -> pd.DataFrame:
-        return pd.DataFrame({
-            "barrio_id": self.inputs.barrios.ids[self.offer.barrio],
-            "instance_id": self.inputs.instances.ids[self.offer.instance],
-            "distance_m": self.offer.distance_m,
-            "by_scope": self.offer.by_scope,
-            "by_proximity": self.offer.by_proximity,
-        })
-
 
 def nullable_int(values: np.ndarray, known: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """Integers with NULLs, so COPY writes `7` rather than `7.0` and `\\N` for unknown."""
@@ -122,16 +127,33 @@ def nullable_int(values: np.ndarray, known: np.ndarray) -> pd.api.extensions.Ext
 
 
 # ---------------------------------------------------------------- compute (no database)
-def compute_index(inputs: Inputs, params: IndexParameters, grid: Grid | None = None) -> IndexResult:
+def compute_index(inputs: Inputs, params: IndexParameters, grid: Grid | None = None,
+                  previous: IndexResult | None = None, changed_ids: np.ndarray | None = None) -> IndexResult:
+    """One run's results. With `previous` (a result on the same grid, populations and parameters) and the ids of
+    the instances that changed since, cell accessibility and the offer are updated where those instances reach
+    instead of recomputed for the city: the results are exactly the same."""
     barrios, inst = inputs.barrios, inputs.instances
     grid = grid or build_grid(barrios, params.h3_resolution)
     model = CircuityDistance(params.circuity_factor)
     piece_population = grid.piece_population(barrios.population)
     cell_population = grid.cell_population(piece_population)
     in_person = inst.in_person
-    cells = cell_access(grid.centres, cell_population, inst.venues[in_person], inst.supply[in_person], params, model)
+    inhabited = (previous.inhabited if previous is not None and previous.inhabited is not None
+                 else inhabited_cells(grid, piece_population, len(barrios.ids)))
+    cells = offer = None
+    if previous is not None and changed_ids is not None:
+        was = previous.inputs.instances
+        cells = update_cell_access(previous.cells, was.ids[was.in_person], was.venues[was.in_person],
+                                   was.supply[was.in_person], grid.centres, cell_population, inst.ids[in_person],
+                                   inst.venues[in_person], inst.supply[in_person], params, model)
+        offer = update_offer(previous.offer, was.ids, changed_ids, grid, inhabited, barrios, inst, model,
+                             params.offer_distance_m)
+    if cells is None:
+        cells = cell_access(grid.centres, cell_population, inst.venues[in_person], inst.supply[in_person], params,
+                            model)
     access = barrio_access(grid.piece_cell, grid.piece_barrio, piece_population, cells, len(barrios.ids))
-    offer = build_offer(grid, piece_population, barrios, inst, model, params.offer_distance_m)
+    if offer is None:
+        offer = build_offer(grid, piece_population, barrios, inst, model, params.offer_distance_m, inhabited)
     matrix = offer.matrix(len(barrios.ids), len(inst.ids))
     pillars = offer_pillars(matrix, inst, inputs.criteria, inputs.themes, inputs.kinds)
     participants = (participant_diversity(matrix, inputs.participants, len(barrios.ids),
@@ -145,7 +167,7 @@ def compute_index(inputs: Inputs, params: IndexParameters, grid: Grid | None = N
     result = IndexResult(params=params, inputs=inputs, grid=grid, piece_population=piece_population,
                          cell_population=cell_population, cells=cells, access=access, offer=offer, pillars=pillars,
                          diversity=diversity, satisfaction=satisfied, composite=composite, rank=ranks(composite),
-                         interval=rank_uncertainty(points, params), districts=pd.DataFrame())
+                         interval=rank_uncertainty(points, params), districts=pd.DataFrame(), inhabited=inhabited)
     return _with_districts(result)
 
 
@@ -237,9 +259,26 @@ def current_cells(conn: psycopg.Connection, url: str, resolution: int) -> pd.Dat
     return runs.current_cells(conn, resolution)
 
 
+# Beyond this many changed instances (a bulk import), a run reads and derives them all, set-based.
+MAX_CHANGED_INSTANCES = 5_000
+ACTIVE_IDS_SQL = ("SELECT id FROM monitor.instances "
+                  "WHERE moderation = 'approved' AND deleted_at IS NULL AND status = 'active'")
+
+
+def reusable(memory: dict | None, latest: tuple | None, params: IndexParameters) -> IndexResult | None:
+    """The result this process remembers, when it is the latest run's and was computed with these parameters."""
+    if memory is None or latest is None or memory["run_id"] != latest[0] or memory.get("result") is None:
+        return None
+    return memory["result"] if memory["result"].params.as_record() == params.as_record() else None
+
+
 def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", full: bool = True,
         changed_instance_id: int | None = None) -> dict:
-    """Compute and store one run; returns the run's record (id, timings, counts, summary)."""
+    """Compute and store one run; returns the run's record (id, timings, counts, summary).
+
+    Incremental (`full=False`, the API's recompute listener): when this process made the latest run and remembers
+    its result, only the instances changed since (gis/index/changes.py) are read again, and accessibility and the
+    offer are updated where they reach. Every run derives the standards of the changed instances only."""
     params = params or load_parameters()
     started = time.perf_counter()
     timings = {}
@@ -247,14 +286,37 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (runs.LOCK_KEY,))
         # "Today" (commitments due, agenda ahead) is Rosario's, as in the API, whatever the server's time zone.
         conn.execute("SET LOCAL timezone = 'America/Argentina/Cordoba'")
-        # The standards the registry itself shows (0014_evaluation.sql), brought up to date before they are read.
-        derived = conn.execute("SELECT monitor.derive_assessments()").fetchone()[0]
-        inputs = read_inputs(conn, params)
-        timings["read_ms"] = _ms(started)
+        mark_xmin = changes.snapshot_xmin(conn)
+        latest = runs.latest_run(conn)
+        found = changes.changed_instances(conn, latest[0] if latest else None)
+        changed = found.ids
+        # The standards the registry itself shows (0014_evaluation.sql), brought up to date before they are read:
+        # those of the instances changed since the latest run (all of them when that is unknown).
+        many = changed is None or len(changed) > MAX_CHANGED_INSTANCES  # then the set-based statements of all
+        derived = conn.execute("SELECT monitor.derive_assessments(%s::integer[])",
+                               (None if many else changed.tolist(),)).fetchone()[0]
+        timings["derive_ms"] = _ms(started)
+        memory = _MEMORY.get((url, params.h3_resolution))
+        previous = None if full or many else reusable(memory, latest, params)
+        instances = None
+        if previous is not None:
+            fresh = read_instances(conn, params, changed.tolist())
+            instances = merge_instances(previous.inputs.instances, changed, fresh)
+            # An instance deleted outright leaves no row to notice: it is found as one too many.
+            if found.active != len(instances.ids):
+                active = np.array([r[0] for r in conn.execute(ACTIVE_IDS_SQL)], dtype=np.int64)
+                changed = np.union1d(changed, np.setdiff1d(instances.ids, active))
+                instances = merge_instances(previous.inputs.instances, changed, fresh)
+        inputs = read_inputs(conn, params, instances)
+        timings["read_ms"] = _ms(started) - timings["derive_ms"]
         grid, reused = grid_for(conn, url, inputs, params, full)
-        timings["grid_ms"] = _ms(started) - timings["read_ms"]
+        if previous is not None and not (reused and grid is previous.grid
+                                         and np.array_equal(inputs.barrios.population,
+                                                            previous.inputs.barrios.population)):
+            previous = None  # another grid or other populations: the city again
+        timings["grid_ms"] = _ms(started) - timings["derive_ms"] - timings["read_ms"]
         mark = time.perf_counter()
-        result = compute_index(inputs, params, grid)
+        result = compute_index(inputs, params, grid, previous, changed if previous is not None else None)
         timings["compute_ms"] = _ms(mark)
         mark = time.perf_counter()
         path = "incremental" if reused else "full"
@@ -267,20 +329,22 @@ def run(url: str, params: IndexParameters | None = None, trigger: str = "cli", f
                   "input_counts": {**input_counts(result), "assessments_derived": derived},
                   "trigger": trigger, "path": path, "changed_instance_id": changed_instance_id,
                   "summary": summary(result)}
-        run_id = runs.insert_run(conn, record)
+        run_id = runs.insert_run(conn, record, mark_xmin)
         cells = result.cell_table()
         cells_written = runs.store_cells(conn, run_id, cells, current)
         runs.copy_frame(conn, "monitor.index_barrios", result.barrio_table().assign(run_id=run_id))
         runs.copy_frame(conn, "monitor.index_districts", result.districts.assign(run_id=run_id))
-        runs.copy_frame(conn, "monitor.index_offer", result.offer_table().assign(run_id=run_id))
+        offers_written = runs.store_offer(conn, run_id, inputs.barrios.ids, replace(
+            result.offer, instance=inputs.instances.ids[result.offer.instance]))
         runs.prune(conn, params.keep_cell_runs)
         timings["store_ms"] = _ms(mark)
         duration = _ms(started)
         runs.finish_run(conn, run_id, duration)
     _MEMORY[(url, grid.resolution)] = {"signature": inputs.grid_signature, "grid": grid, "run_id": run_id,
-                                       "cells": cells}
+                                       "cells": cells, "result": result}
     log.info("index run %s (%s, %s): %.0f ms", run_id, path, trigger, duration)
     return {"run_id": run_id, "path": path, "duration_ms": round(duration, 1), "cells_written": cells_written,
+            "offers_written": offers_written, "instances_read": None if previous is None else len(changed),
             "timings_ms": {k: round(v, 1) for k, v in timings.items()}, **record}
 
 

@@ -106,6 +106,10 @@ def build_grid(barrios: Barrios, resolution: int) -> Grid:
     pair_cell = np.array([position[c] for found in candidates for c in found], dtype=np.int64)
     pair_barrio = np.repeat(np.arange(len(candidates)), [len(found) for found in candidates])
 
+    # Pieces in one canonical order (barrio, then cell), the order load_grid reads them back in: sums over pieces
+    # then add up in the same order whether the grid was just built or read, so results match to the last bit.
+    order = np.lexsort((pair_cell, pair_barrio))
+    pair_cell, pair_barrio = pair_cell[order], pair_barrio[order]
     wgs84, metric = cell_polygons(cells, transformer)
     areas = intersection_areas(metric[pair_cell], barrios.geoms_metric[pair_barrio])
     keep = areas > 0

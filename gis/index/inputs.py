@@ -4,6 +4,8 @@ for method 2's participant diversity, per instance, age band, gender and barrio 
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -42,25 +44,32 @@ FROM monitor.barrios ORDER BY mslink
 SIGNATURE_SQL = """
 SELECT md5(string_agg(mslink::text || ':' || md5(ST_AsBinary(geom)), ',' ORDER BY mslink)) FROM monitor.barrios
 """
+# {only}: nothing, or a restriction to the instances of `only_ids` (the incremental path re-reads changed ones).
+# One text value of tab-separated lines (codes never hold a tab or "|", which joins the themes), parsed by pandas in C:
+# with 100,000 instances, fetching rows (or COPY's one message per row) cost a second of Python.
 INSTANCES_SQL = """
 WITH standards AS (
     SELECT instance_id, count(*) FILTER (WHERE met) AS met FROM monitor.instance_standards
-    WHERE deleted_at IS NULL GROUP BY instance_id
+    WHERE deleted_at IS NULL {only_standards} GROUP BY instance_id
 ), commitments AS (
     SELECT instance_id, count(*) FILTER (WHERE due_date <= current_date) AS due,
            count(*) FILTER (WHERE due_date <= current_date AND status IN ('substantial', 'complete')) AS fulfilled
-    FROM monitor.commitments WHERE deleted_at IS NULL GROUP BY instance_id
+    FROM monitor.commitments WHERE deleted_at IS NULL {only_commitments} GROUP BY instance_id
 )
-SELECT i.id, i.kind, i.promoter, i.themes, i.modality, i.scope, COALESCE(i.scope_barrio_id, -1),
-       COALESCE(i.scope_district_code, ''), COALESCE(i.district_code, ''),
-       CASE WHEN i.modality <> 'online' THEN ST_X(i.venue) END, CASE WHEN i.modality <> 'online' THEN ST_Y(i.venue) END,
-       i.frequency, COALESCE(s.met, 0), COALESCE(c.due, 0), COALESCE(c.fulfilled, 0)
+SELECT string_agg(concat_ws(E'\t', i.id, i.kind, i.promoter, array_to_string(i.themes, '|'), i.modality, i.scope,
+                            COALESCE(i.scope_barrio_id, -1), COALESCE(i.scope_district_code, ''),
+                            COALESCE(i.district_code, ''),
+                            CASE WHEN i.modality <> 'online' THEN ST_X(i.venue)::text ELSE '' END,
+                            CASE WHEN i.modality <> 'online' THEN ST_Y(i.venue)::text ELSE '' END,
+                            COALESCE(i.frequency, ''), COALESCE(s.met, 0), COALESCE(c.due, 0),
+                            COALESCE(c.fulfilled, 0)), E'\n' ORDER BY i.id)
 FROM monitor.instances i
 LEFT JOIN standards s ON s.instance_id = i.id
 LEFT JOIN commitments c ON c.instance_id = i.id
-WHERE i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active'
-ORDER BY i.id
+WHERE i.moderation = 'approved' AND i.deleted_at IS NULL AND i.status = 'active' {only_instances}
 """
+INSTANCE_COLUMNS = ["id", "kind", "promoter", "themes", "modality", "scope", "scope_barrio", "scope_district",
+                    "district", "lon", "lat", "frequency", "met", "due", "fulfilled"]
 RESPONSES_SQL = """
 SELECT r.instance_id, COALESCE(r.respondent_barrio_id, -1), count(*), sum(r.satisfaction)
 FROM monitor.survey_responses r
@@ -78,7 +87,8 @@ GROUP BY 1, 2, 3, 4
 """
 
 
-def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
+def read_inputs(conn: psycopg.Connection, params: IndexParameters, instances: Instances | None = None) -> Inputs:
+    """Every input of a run; `instances` when the caller already has them (the incremental path)."""
     rows = conn.execute(BARRIOS_SQL).fetchall()
     wgs84 = shapely.from_wkb([bytes(r[5]) for r in rows])
     transformer = to_metric()
@@ -92,7 +102,8 @@ def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
     if from_census is not None:
         barrios = replace(barrios, population=from_census[0])
         methods = [from_census[1]]
-    instances = instances_from_rows(conn.execute(INSTANCES_SQL).fetchall(), params)
+    if instances is None:
+        instances = read_instances(conn, params)
     responses = responses_from_rows(conn.execute(RESPONSES_SQL).fetchall(), instances.ids, barrios.ids)
     participants = (participants_from_rows(conn.execute(PARTICIPANTS_SQL).fetchall(), instances.ids, barrios.ids)
                     if params.uses_participants else Participants.empty())
@@ -107,25 +118,48 @@ def read_inputs(conn: psycopg.Connection, params: IndexParameters) -> Inputs:
     )
 
 
-def instances_from_rows(rows: list[tuple], params: IndexParameters) -> Instances:
-    column = list(zip(*rows, strict=True)) if rows else [[] for _ in range(15)]
-    lon = np.array(column[9], dtype=float)
-    lat = np.array(column[10], dtype=float)
-    venues = np.full((len(rows), 2), np.nan)
+def read_instances(conn: psycopg.Connection, params: IndexParameters, only_ids=None) -> Instances:
+    """Active approved instances (those of `only_ids` alone when given), ordered by id."""
+    if only_ids is None:
+        query = INSTANCES_SQL.format(only_standards="", only_commitments="", only_instances="")
+    else:
+        ids = "ARRAY[" + ",".join(str(int(i)) for i in only_ids) + "]::integer[]"  # integers only
+        query = INSTANCES_SQL.format(only_standards=f"AND instance_id = ANY ({ids})",
+                                     only_commitments=f"AND instance_id = ANY ({ids})",
+                                     only_instances=f"AND i.id = ANY ({ids})")
+    lines = conn.execute(query).fetchone()[0]
+    if not lines:
+        return instances_from_frame(pd.DataFrame({c: pd.Series(dtype=float if c in ("lon", "lat") else object)
+                                                  for c in INSTANCE_COLUMNS}), params)
+    text = {c: str for c in ("kind", "promoter", "themes", "modality", "scope", "scope_district", "district",
+                             "frequency")}
+    frame = pd.read_csv(io.StringIO(lines), sep="\t", header=None, names=INSTANCE_COLUMNS, dtype=text,
+                        keep_default_na=False, quoting=csv.QUOTE_NONE,
+                        na_values={"lon": [""], "lat": [""]})
+    return instances_from_frame(frame, params)
+
+
+def instances_from_frame(frame: pd.DataFrame, params: IndexParameters) -> Instances:
+    n = len(frame)
+    lon = frame.lon.to_numpy(dtype=float)
+    lat = frame.lat.to_numpy(dtype=float)
+    venues = np.full((n, 2), np.nan)
     has_venue = ~np.isnan(lon)
     if has_venue.any():
         x, y = to_metric().transform(lon[has_venue], lat[has_venue])
         venues[has_venue] = np.column_stack([x, y])
-    supply = (np.array([MEETINGS_PER_MONTH.get(f, 1.0) for f in column[11]], dtype=float)
-              if params.supply == "meetings_per_month" else np.ones(len(rows)))
+    frequency = frame.frequency.to_numpy(dtype=object)
+    supply = (np.array([MEETINGS_PER_MONTH.get(f or None, 1.0) for f in frequency], dtype=float)
+              if params.supply == "meetings_per_month" else np.ones(n))
     return Instances(
-        ids=np.array(column[0], dtype=np.int64), kinds=np.array(column[1], dtype=object),
-        promoters=np.array(column[2], dtype=object), themes=[list(t) for t in column[3]],
-        modality=np.array(column[4], dtype=object), scope=np.array(column[5], dtype=object),
-        scope_barrio=np.array(column[6], dtype=np.int64), scope_district=np.array(column[7], dtype=object),
-        district=np.array(column[8], dtype=object), venues=venues, supply=supply,
-        standards_met=np.array(column[12], dtype=float), commitments_due=np.array(column[13], dtype=float),
-        commitments_fulfilled=np.array(column[14], dtype=float),
+        ids=frame.id.to_numpy(np.int64), kinds=frame.kind.to_numpy(dtype=object),
+        promoters=frame.promoter.to_numpy(dtype=object),
+        themes=[t.split("|") if t else [] for t in frame.themes.tolist()],
+        modality=frame.modality.to_numpy(dtype=object), scope=frame.scope.to_numpy(dtype=object),
+        scope_barrio=frame.scope_barrio.to_numpy(np.int64), scope_district=frame.scope_district.to_numpy(dtype=object),
+        district=frame.district.to_numpy(dtype=object), venues=venues, supply=supply,
+        standards_met=frame.met.to_numpy(float), commitments_due=frame.due.to_numpy(float),
+        commitments_fulfilled=frame.fulfilled.to_numpy(float),
     )
 
 

@@ -5,7 +5,8 @@ the barrio's offer (`participant_diversity`, `diversity_pillar`); method 1 uses 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -119,15 +120,22 @@ def inhabited_cells(grid: Grid, piece_population: np.ndarray, n_barrios: int) ->
 def barrio_distances(cells: list[np.ndarray], centres: np.ndarray, venues: np.ndarray, model: DistanceModel,
                      limit: float = np.inf) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(b, venue index, d): the effective distance from each barrio's nearest inhabited cell centre to each venue,
-    for the pairs within `limit`. One KD-tree query per barrio: the cost grows with barrios × venues."""
+    for the pairs within `limit`. One KD-tree query per barrio, of the venues near its bounding box only (each
+    venue's answer is the same whichever others are asked with it)."""
     found_b, found_j, found_d = [], [], []
+    reach = limit / getattr(model, "circuity", 1.0) * (1 + 1e-6) + 1.0 if np.isfinite(limit) else np.inf
     for b, own in enumerate(cells):
         if len(own) == 0 or len(venues) == 0:
             continue
-        distance, _ = model.nearest(venues, centres[own], limit)
+        low, high = centres[own].min(axis=0) - reach, centres[own].max(axis=0) + reach
+        near = np.flatnonzero((venues[:, 0] >= low[0]) & (venues[:, 0] <= high[0])
+                              & (venues[:, 1] >= low[1]) & (venues[:, 1] <= high[1]))
+        if len(near) == 0:
+            continue
+        distance, _ = model.nearest(venues[near], centres[own], limit, need_index=False)
         hit = np.flatnonzero(np.isfinite(distance))
         found_b.append(np.full(len(hit), b, dtype=np.int64))
-        found_j.append(hit)
+        found_j.append(near[hit])
         found_d.append(distance[hit])
     if not found_b:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
@@ -135,25 +143,84 @@ def barrio_distances(cells: list[np.ndarray], centres: np.ndarray, venues: np.nd
 
 
 def build_offer(grid: Grid, piece_population: np.ndarray, barrios: Barrios, inst: Instances,
-                model: DistanceModel, limit: float) -> Offer:
-    """O_b: instances whose scope covers b, plus in-person ones within `limit` of an inhabited cell of b."""
-    cells = inhabited_cells(grid, piece_population, len(barrios.ids))
+                model: DistanceModel, limit: float, cells: list[np.ndarray] | None = None) -> Offer:
+    """O_b: instances whose scope covers b, plus in-person ones within `limit` of an inhabited cell of b.
+
+    Rows sorted by (barrio, instance). Each row depends on its barrio and instance alone, so the offer of a few
+    instances (the incremental path) is exactly their rows of the whole city's."""
+    cells = cells if cells is not None else inhabited_cells(grid, piece_population, len(barrios.ids))
+    n = max(len(inst.ids), 1)
     in_person = np.flatnonzero(inst.in_person)
     near_b, near_j, near_d = barrio_distances(cells, grid.centres, inst.venues[in_person], model, limit)
-    near = pd.DataFrame({"b": near_b, "j": in_person[near_j], "d": near_d, "by_proximity": True})
+    near_key = near_b * n + in_person[near_j]  # ascending already: by barrio, then venue
     scope_b, scope_j = scope_pairs(barrios, inst)
-    scoped = pd.DataFrame({"b": scope_b, "j": scope_j, "by_scope": True})
-    offer = scoped.merge(near, on=["b", "j"], how="outer").sort_values(["b", "j"], ignore_index=True)
-    offer["by_scope"] = offer.by_scope.astype("boolean").fillna(False).astype(bool)
-    offer["by_proximity"] = offer.by_proximity.astype("boolean").fillna(False).astype(bool)
-    distance = offer.d.to_numpy(dtype=float, copy=True)
-    b, j = offer.b.to_numpy(np.int64), offer.j.to_numpy(np.int64)
+    scope_key = sorted_unique(scope_b * n + scope_j)
+    key = sorted_unique(np.concatenate([scope_key, near_key]))
+    b, j = key // n, key % n
+    by_scope = contains(scope_key, key)
+    by_proximity = contains(near_key, key)
+    distance = np.full(len(key), np.nan)
+    distance[by_proximity] = near_d
     far = np.flatnonzero(np.isnan(distance) & inst.in_person[j])  # in the offer by scope, beyond `limit`
     for barrio in np.unique(b[far]):
         rows = far[b[far] == barrio]
-        distance[rows], _ = model.nearest(inst.venues[j[rows]], grid.centres[cells[barrio]])
-    return Offer(barrio=b, instance=j, distance_m=distance, by_scope=offer.by_scope.to_numpy(),
-                 by_proximity=offer.by_proximity.to_numpy())
+        distance[rows], _ = model.nearest(inst.venues[j[rows]], grid.centres[cells[barrio]], need_index=False)
+    return Offer(barrio=b, instance=j, distance_m=distance, by_scope=by_scope, by_proximity=by_proximity)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique of integers by sorting (numpy's hash-based unique was seconds on these keys)."""
+    values = np.sort(values, kind="stable")
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
+def contains(sorted_values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which `keys` are in `sorted_values` (ascending, unique)."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(keys), bool)
+    at = np.searchsorted(sorted_values, keys).clip(max=len(sorted_values) - 1)
+    return sorted_values[at] == keys
+
+
+def update_offer(prev: Offer, prev_ids: np.ndarray, changed_ids: np.ndarray, grid: Grid, cells: list[np.ndarray],
+                 barrios: Barrios, inst: Instances, model: DistanceModel, limit: float) -> Offer:
+    """The offer after the instances `changed_ids` changed (or went): their old rows dropped, their new rows
+    computed (`build_offer` of them alone), the rest kept. `prev.instance` holds positions in `prev_ids`."""
+    was_changed = np.isin(prev_ids, changed_ids)
+    keep = ~was_changed[prev.instance]
+    subset = np.flatnonzero(np.isin(inst.ids, changed_ids))
+    part = build_offer(grid, np.empty(0), barrios, take_instances(inst, subset), model, limit, cells)
+    # Kept rows are still in (barrio, id) order; the new ones go in where their key falls (no re-sort).
+    position = np.searchsorted(inst.ids, prev_ids)  # an old instance's position now (kept ones are all there)
+    kept_b, kept_j = prev.barrio[keep], position[prev.instance[keep]]
+    part_j = subset[part.instance]
+    n = max(len(inst.ids), 1)
+    at = np.searchsorted(kept_b * n + kept_j, part.barrio * n + part_j)
+    return Offer(barrio=np.insert(kept_b, at, part.barrio), instance=np.insert(kept_j, at, part_j),
+                 distance_m=np.insert(prev.distance_m[keep], at, part.distance_m),
+                 by_scope=np.insert(prev.by_scope[keep], at, part.by_scope),
+                 by_proximity=np.insert(prev.by_proximity[keep], at, part.by_proximity))
+
+
+def take_instances(inst: Instances, rows: np.ndarray) -> Instances:
+    return Instances(**{f.name: ([getattr(inst, f.name)[r] for r in rows] if f.name == "themes"
+                                 else getattr(inst, f.name)[rows]) for f in fields(Instances)})
+
+
+def merge_instances(prev: Instances, changed_ids: np.ndarray, fresh: Instances) -> Instances:
+    """`prev` with the instances `changed_ids` replaced by their `fresh` rows (absent there: gone), by id."""
+    keep = np.flatnonzero(~np.isin(prev.ids, changed_ids))
+    ids = np.concatenate([prev.ids[keep], fresh.ids])
+    order = np.argsort(ids, kind="stable")
+    merged = {}
+    for f in fields(Instances):
+        old, new = getattr(prev, f.name), getattr(fresh, f.name)
+        if f.name == "themes":
+            both = [old[k] for k in keep] + list(new)
+            merged[f.name] = [both[k] for k in order]
+        else:
+            merged[f.name] = np.concatenate([old[keep], new])[order]
+    return Instances(**merged)
 
 
 def instance_quality(inst: Instances, n_criteria: int) -> np.ndarray:
@@ -175,19 +242,31 @@ def mean_over_offer(offer_matrix: sparse.csr_matrix, values: np.ndarray) -> np.n
     return np.divide(total, count, out=np.zeros(len(total)), where=count > 0)
 
 
-def category_shares(offer_matrix: sparse.csr_matrix, labels: list[list[str]], categories: list[str]) -> np.ndarray:
+def label_incidence(labels: list[list[str]] | np.ndarray, categories: list[str]) -> sparse.csr_matrix:
+    """(instances × categories): each instance splits a weight of 1 over its distinct labels from `categories`.
+
+    `labels` is a list of label lists, or an array of one label per instance. Vectorised (categorical codes and
+    np.unique rather than a loop over instances): with 100,000 instances the loop cost a second a run."""
+    n = len(labels)
+    if isinstance(labels, np.ndarray):
+        owner, flat = np.arange(n), labels
+    else:
+        lengths = np.fromiter(map(len, labels), dtype=np.int64, count=n)
+        owner = np.repeat(np.arange(n), lengths)
+        flat = np.fromiter(itertools.chain.from_iterable(labels), dtype=object, count=int(lengths.sum()))
+    codes = pd.Index(list(categories)).get_indexer(flat).astype(np.int64)  # -1: not a category
+    known = codes >= 0  # a label outside the catalogue adds nothing to the shares
+    marks = np.zeros((n, max(len(categories), 1)), dtype=bool)  # each label once per instance
+    marks[owner[known], codes[known]] = True
+    rows, cols = np.nonzero(marks)  # in (instance, category) order
+    per_instance = np.bincount(rows, minlength=n)
+    return sparse.csr_matrix((1.0 / per_instance[rows], (rows, cols)), shape=(n, len(categories)))
+
+
+def category_shares(offer_matrix: sparse.csr_matrix, labels: list[list[str]] | np.ndarray,
+                    categories: list[str]) -> np.ndarray:
     """Per barrio, the share of each category when every instance splits a weight of 1 over its labels."""
-    column = {c: k for k, c in enumerate(categories)}
-    rows, cols, vals = [], [], []
-    for j, own in enumerate(labels):
-        own = [c for c in dict.fromkeys(own) if c in column]
-        if not own:  # no label from the catalogue: it adds nothing to the shares
-            continue
-        rows += [j] * len(own)
-        cols += [column[c] for c in own]
-        vals += [1.0 / len(own)] * len(own)
-    incidence = sparse.csr_matrix((vals, (rows, cols)), shape=(len(labels), len(categories)))
-    mass = np.asarray((offer_matrix @ incidence).todense())
+    mass = np.asarray((offer_matrix @ label_incidence(labels, categories)).todense())
     total = mass.sum(axis=1, keepdims=True)
     return np.divide(mass, total, out=np.zeros_like(mass), where=total > 0)
 
@@ -329,7 +408,7 @@ def offer_pillars(offer_matrix: sparse.csr_matrix, inst: Instances, n_criteria: 
                   kinds: list[str]) -> OfferPillars:
     theme_shares = category_shares(offer_matrix, inst.themes, themes)
     effective_themes = effective_number(theme_shares)
-    promoters = category_shares(offer_matrix, [[p] for p in inst.promoters], ["state", "cso", "mixed"])
+    promoters = category_shares(offer_matrix, np.asarray(inst.promoters, dtype=object), ["state", "cso", "mixed"])
     return OfferPillars(
         offer_count=np.asarray(offer_matrix.sum(axis=1)).ravel().astype(np.int64),
         in_person_count=(offer_matrix @ inst.in_person.astype(float)).astype(np.int64),
@@ -337,7 +416,7 @@ def offer_pillars(offer_matrix: sparse.csr_matrix, inst: Instances, n_criteria: 
         follow_through=_nan_if_none(offer_matrix, follow_through(inst)),
         diversity=effective_themes / len(themes) if themes else np.zeros(offer_matrix.shape[0]),
         effective_themes=effective_themes,
-        effective_kinds=effective_number(category_shares(offer_matrix, [[k] for k in inst.kinds], kinds)),
+        effective_kinds=effective_number(category_shares(offer_matrix, np.asarray(inst.kinds, dtype=object), kinds)),
         promoter_shares={p: promoters[:, k] for k, p in enumerate(["state", "cso", "mixed"])},
     )
 

@@ -1,12 +1,15 @@
 """Storing an index run: the run record, the grid (once per resolution), and results by cell, barrio, district.
 
 Bulk rows go through COPY; a run and all its results share one transaction, so readers see whole runs only.
+Cell results and barrios' offers are versioned: a run writes only those that changed (see 0007 and 0019).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import struct
 
 import h3
 import numpy as np
@@ -60,12 +63,13 @@ def store_grid(conn: psycopg.Connection, grid: Grid, barrio_ids: np.ndarray, sig
 
 
 def load_grid(conn: psycopg.Connection, resolution: int, barrio_ids: np.ndarray) -> Grid | None:
-    cells = conn.execute("SELECT h3, centre_x, centre_y FROM monitor.h3_cells WHERE resolution = %s ORDER BY h3",
+    cells = conn.execute("SELECT h3, centre_x, centre_y FROM monitor.h3_cells WHERE resolution = %s "
+                         "ORDER BY h3 COLLATE \"C\"",  # as build_grid sorts them
                          (resolution,)).fetchall()
     if not cells:
         return None
-    pieces = conn.execute("SELECT h3, barrio_id, area_m2 FROM monitor.h3_pieces WHERE resolution = %s",
-                          (resolution,)).fetchall()
+    pieces = conn.execute("SELECT h3, barrio_id, area_m2 FROM monitor.h3_pieces WHERE resolution = %s "
+                          "ORDER BY barrio_id, h3 COLLATE \"C\"", (resolution,)).fetchall()  # build_grid's order
     names = np.array([c[0] for c in cells])
     position = pd.Series(np.arange(len(names)), index=names)
     barrio_position = pd.Series(np.arange(len(barrio_ids)), index=barrio_ids)
@@ -76,15 +80,15 @@ def load_grid(conn: psycopg.Connection, resolution: int, barrio_ids: np.ndarray)
                 piece_area=frame.area.to_numpy(float))
 
 
-def insert_run(conn: psycopg.Connection, record: dict) -> int:
+def insert_run(conn: psycopg.Connection, record: dict, snapshot_xmin: str | None = None) -> int:
     row = conn.execute(
         """INSERT INTO monitor.index_runs (method_version, parameters, population_method, input_counts, trigger,
-                                           path, changed_instance_id, summary)
+                                           path, changed_instance_id, summary, snapshot_xmin)
            VALUES (%(method_version)s, %(parameters)s, %(population_method)s, %(input_counts)s, %(trigger)s,
-                   %(path)s, %(changed_instance_id)s, %(summary)s)
+                   %(path)s, %(changed_instance_id)s, %(summary)s, %(snapshot_xmin)s::xid8)
            RETURNING id""",
-        {**record, "parameters": json.dumps(record["parameters"]), "input_counts": json.dumps(record["input_counts"]),
-         "summary": json.dumps(record["summary"])},
+        {"snapshot_xmin": snapshot_xmin, **record, "parameters": json.dumps(record["parameters"]),
+         "input_counts": json.dumps(record["input_counts"]), "summary": json.dumps(record["summary"])},
     ).fetchone()
     return row[0]
 
@@ -106,7 +110,8 @@ def changed_cells(cells: pd.DataFrame, current: pd.DataFrame) -> np.ndarray:
     same = merged["_merge"].eq("both").to_numpy(copy=True)
     for column in ("population", "nearest_m", "e2sfca"):
         a, b = merged[column].to_numpy(float), merged[column + "_now"].to_numpy(float)
-        same &= np.isclose(a, b, rtol=1e-12, atol=1e-9, equal_nan=True)
+        # Exactly: a tolerance would keep a value a full run would store a last bit differently.
+        same &= (a == b) | (np.isnan(a) & np.isnan(b))
     same = same & merged.covered.eq(merged.covered_now).to_numpy()
     same = same & merged.nearest_instance_id.fillna(-1).eq(merged.nearest_instance_id_now.fillna(-1)).to_numpy()
     return ~same
@@ -123,6 +128,78 @@ def store_cells(conn: psycopg.Connection, run_id: int, cells: pd.DataFrame, curr
                  "AND (resolution <> %s OR h3 = ANY(%s))", (run_id, resolution, cells.h3[changed].tolist()))
     copy_frame(conn, "monitor.index_cells", cells[changed].assign(run_id=run_id))
     return int(changed.sum())
+
+
+def offer_digest(instance_ids: np.ndarray, distances: np.ndarray, by_scope: np.ndarray,
+                 by_proximity: np.ndarray) -> str:
+    """A fingerprint of one barrio's offer: equal offers, equal digests (NaN normalised, fixed byte order)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.asarray(instance_ids, dtype="<i8").tobytes())
+    digest.update(np.where(np.isnan(distances), np.nan, distances).astype("<f8").tobytes())
+    digest.update(np.asarray(by_scope, dtype=np.uint8).tobytes())
+    digest.update(np.asarray(by_proximity, dtype=np.uint8).tobytes())
+    return digest.hexdigest()
+
+
+def store_offer(conn: psycopg.Connection, run_id: int, barrio_ids: np.ndarray, offer) -> int:
+    """Write the offer of the barrios whose offer changed (closing their previous rows) and mark the run's offer
+    readable; returns how many barrios were written. `offer` is a pillars.Offer sorted by (barrio, instance),
+    its `instance` already instance ids."""
+    current = dict(conn.execute("SELECT barrio_id, digest FROM monitor.index_offer_versions "
+                                "WHERE valid_to IS NULL").fetchall())
+    bounds = np.searchsorted(offer.barrio, np.arange(len(barrio_ids) + 1))
+    rows, seen = [], set()
+    for b in np.flatnonzero(np.diff(bounds)):
+        part = slice(bounds[b], bounds[b + 1])
+        barrio = int(barrio_ids[b])
+        seen.add(barrio)
+        digest = offer_digest(offer.instance[part], offer.distance_m[part], offer.by_scope[part],
+                              offer.by_proximity[part])
+        if current.get(barrio) != digest:
+            rows.append((run_id, barrio, digest, offer.instance[part], offer.distance_m[part], offer.by_scope[part],
+                         offer.by_proximity[part]))
+    closed = [b for b in current if b not in seen] + [r[1] for r in rows if r[1] in current]
+    conn.execute("UPDATE monitor.index_offer_versions SET valid_to = %s WHERE valid_to IS NULL "
+                 "AND barrio_id = ANY(%s)", (run_id, closed))
+    with conn.cursor().copy("COPY monitor.index_offer_versions (run_id, barrio_id, digest, instance_ids, distances, "
+                            "by_scope, by_proximity) FROM STDIN (FORMAT binary)") as copy:
+        copy.write(offer_copy(rows))
+    conn.execute("INSERT INTO monitor.index_offer_runs (run_id) VALUES (%s)", (run_id,))
+    return len(rows)
+
+
+def offer_copy(rows: list[tuple]) -> bytes:
+    """Offer rows in COPY's binary format, arrays packed by numpy: psycopg adapts lists element by element (and
+    text needs every double printed), which cost a second a run with 100,000 instances."""
+    parts = [b"PGCOPY\n\xff\r\n\x00", struct.pack(">ii", 0, 0)]
+    for run_id, barrio, digest, instance_ids, distances, by_scope, by_proximity in rows:
+        fields = [struct.pack(">i", int(run_id)), struct.pack(">i", int(barrio)), digest.encode(),
+                  _binary_array(instance_ids, ">i4", 23), _binary_array(distances, ">f8", 701),
+                  _binary_array(np.asarray(by_scope, bool), "u1", 16),
+                  _binary_array(np.asarray(by_proximity, bool), "u1", 16)]
+        parts.append(struct.pack(">h", len(fields)))
+        for field in fields:
+            parts.append(struct.pack(">i", len(field)))
+            parts.append(field)
+    parts.append(struct.pack(">h", -1))
+    return b"".join(parts)
+
+
+def _binary_array(values: np.ndarray, dtype: str, element_oid: int) -> bytes:
+    """A one-dimensional array without NULLs as array_send writes it."""
+    values = np.asarray(values)
+    if len(values) == 0:
+        return struct.pack(">iiI", 0, 0, element_oid)
+    size = np.dtype(dtype).itemsize
+    packed = np.empty(len(values), dtype=[("length", ">i4"), ("value", dtype)])
+    packed["length"] = size
+    packed["value"] = values
+    return struct.pack(">iiIii", 1, 0, element_oid, len(values), 1) + packed.tobytes()
+
+
+def latest_run(conn: psycopg.Connection) -> tuple[int, str | None] | None:
+    """(id, snapshot_xmin as text) of the latest run, or None before the first."""
+    return conn.execute("SELECT id, snapshot_xmin::text FROM monitor.index_runs ORDER BY id DESC LIMIT 1").fetchone()
 
 
 def cells_of_run(conn: psycopg.Connection, run_id: int) -> list[tuple]:
@@ -143,8 +220,10 @@ def prune(conn: psycopg.Connection, keep_runs: int) -> None:
     conn.execute("DELETE FROM monitor.index_cells c WHERE c.valid_to <= %s AND NOT EXISTS ("
                  "SELECT 1 FROM monitor.index_editions e WHERE c.run_id <= e.run_id AND c.valid_to > e.run_id)",
                  (oldest_kept,))
-    conn.execute("DELETE FROM monitor.index_offer o WHERE o.run_id < %s AND NOT EXISTS ("
-                 "SELECT 1 FROM monitor.index_editions e WHERE e.run_id = o.run_id)", (oldest_kept,))
+    conn.execute("DELETE FROM monitor.index_offer_runs k WHERE k.run_id < %s AND NOT EXISTS ("
+                 "SELECT 1 FROM monitor.index_editions e WHERE e.run_id = k.run_id)", (oldest_kept,))
+    conn.execute("DELETE FROM monitor.index_offer_versions o WHERE o.valid_to IS NOT NULL AND NOT EXISTS ("
+                 "SELECT 1 FROM monitor.index_offer_runs k WHERE o.run_id <= k.run_id AND o.valid_to > k.run_id)")
 
 
 def finish_run(conn: psycopg.Connection, run_id: int, duration_ms: float) -> None:

@@ -68,6 +68,7 @@ LAYER = Layer(
     minzoom=0,
     maxzoom=16,
     cluster_below_zoom=13,
+    point_cells=True,  # 200,000 points cluster from stored per-cell counts (migration 0019)
     role="registry_points",
     cache_seconds=30,
     edit=EDIT,

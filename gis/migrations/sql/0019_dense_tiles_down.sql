@@ -1,0 +1,11 @@
+DROP TRIGGER tiles_point_cells_insert ON monitor.instances;
+DROP TRIGGER tiles_point_cells_update ON monitor.instances;
+DROP TRIGGER tiles_point_cells_delete ON monitor.instances;
+DROP TRIGGER tiles_point_cells_truncate ON monitor.instances;
+DROP FUNCTION tiles.point_cells_sync();
+DROP FUNCTION tiles.point_cells_rebuild(text);
+DROP FUNCTION tiles.point_cells_refresh(text, bigint[]);
+DELETE FROM tiles.data_versions WHERE relid IN ('tiles.point_cells'::regclass, 'tiles.point_members'::regclass);
+DROP TABLE tiles.point_members;
+DROP TABLE tiles.point_cells;
+DROP FUNCTION tiles.cell_key(integer, integer);

@@ -1,0 +1,133 @@
+-- Index runs at scale (issue 14: 100,000 instances).
+--
+-- 1. monitor.derive_assessments() (0014_evaluation.sql) writes the same rows as before but no longer proposes the
+--    ones it would leave alone to INSERT … ON CONFLICT (which locks every conflicting row it is shown).
+-- 2. The offer of each barrio (method §4) is stored like cell results: versioned, one row per barrio with its
+--    instances as arrays, written only when it changed (`digest`); a run whose offer is kept is listed in
+--    monitor.index_offer_runs. monitor.index_offer is now a view with the columns of the old table, one row per
+--    (run, barrio, instance), so its readers (published.index_offer, reports, editions) are unchanged. Before,
+--    every run copied the whole offer: ~600,000 rows a run with 100,000 instances.
+
+CREATE OR REPLACE FUNCTION monitor.derive_assessments() RETURNS integer LANGUAGE plpgsql
+SET search_path = monitor, public AS $$
+DECLARE
+    written integer;
+BEGIN
+    -- The index is recomputing already: these writes must not ask for another run.
+    PERFORM set_config('monitor.deriving', 'on', true);
+    WITH live AS (
+        SELECT i.* FROM monitor.instances i WHERE i.moderation = 'approved' AND i.deleted_at IS NULL
+    ), agenda AS (
+        SELECT a.instance_id,
+               count(*) AS announced,
+               count(*) FILTER (WHERE a.starts_at - a.created_at >= interval '7 days') AS ahead,
+               count(*) FILTER (WHERE extract(isodow FROM a.starts_at AT TIME ZONE a.timezone) >= 6
+                                 OR extract(hour FROM a.starts_at AT TIME ZONE a.timezone) >= 18) AS inclusive,
+               count(*) FILTER (WHERE a.status = 'held' OR a.starts_at < now()) AS held
+        FROM monitor.activities a
+        WHERE a.deleted_at IS NULL AND a.status <> 'cancelled'
+        GROUP BY a.instance_id
+    ), results AS (
+        SELECT e.instance_id, count(*) AS records,
+               count(*) FILTER (WHERE e.minutes_url IS NOT NULL OR e.document_sha256 IS NOT NULL) AS published
+        FROM monitor.experiences e WHERE e.deleted_at IS NULL GROUP BY e.instance_id
+    ), promises AS (
+        SELECT c.instance_id, count(*) AS made,
+               count(*) FILTER (WHERE nullif(btrim(c.government_response), '') IS NOT NULL) AS answered,
+               count(*) FILTER (WHERE c.evidence_url IS NOT NULL OR c.status <> 'not_started'
+                                 OR c.due_date IS NULL OR c.due_date > current_date) AS tracked
+        FROM monitor.commitments c WHERE c.deleted_at IS NULL GROUP BY c.instance_id
+    ), judged AS (
+        SELECT l.id AS instance_id, v.criterion, v.status
+        FROM live l
+        LEFT JOIN agenda g ON g.instance_id = l.id
+        LEFT JOIN results r ON r.instance_id = l.id
+        LEFT JOIN promises p ON p.instance_id = l.id
+        CROSS JOIN LATERAL (VALUES
+            ('purpose_published', CASE WHEN nullif(btrim(l.decides), '') IS NOT NULL THEN 'met' ELSE 'not_met' END),
+            ('participation_published',
+             CASE WHEN nullif(btrim(l.how_to_participate), '') IS NOT NULL THEN 'met' ELSE 'not_met' END),
+            ('agenda_ahead', CASE WHEN g.announced IS NULL THEN 'not_applicable'
+                                  WHEN g.ahead = g.announced THEN 'met' ELSE 'not_met' END),
+            ('results_published', CASE WHEN COALESCE(r.published, 0) > 0 THEN 'met'
+                                       WHEN COALESCE(g.held, 0) = 0 AND r.records IS NULL THEN 'not_applicable'
+                                       ELSE 'not_met' END),
+            ('accessible_venue', CASE WHEN l.modality <> 'in_person' OR 'wheelchair' = ANY (l.accessibility)
+                                      THEN 'met' ELSE 'not_met' END),
+            ('inclusive_schedule', CASE WHEN l.accessibility && ARRAY['evening', 'weekend'] OR g.inclusive > 0
+                                        THEN 'met' ELSE 'not_met' END),
+            ('government_response', CASE WHEN p.made IS NULL THEN 'not_applicable'
+                                         WHEN p.answered = p.made THEN 'met' ELSE 'not_met' END),
+            ('commitments_tracked', CASE WHEN p.made IS NULL THEN 'not_applicable'
+                                         WHEN p.tracked = p.made THEN 'met' ELSE 'not_met' END)
+        ) AS v(criterion, status)
+        WHERE EXISTS (SELECT 1 FROM monitor.standard_criteria c WHERE c.code = v.criterion AND c.deleted_at IS NULL)
+    )
+    INSERT INTO monitor.instance_standards AS s (instance_id, criterion, status, met, method, assessed_on)
+    SELECT j.instance_id, j.criterion, j.status, j.status = 'met', 'derived', current_date
+    FROM judged j
+    LEFT JOIN monitor.instance_standards e ON e.instance_id = j.instance_id AND e.criterion = j.criterion
+    -- Only the rows this will write: ON CONFLICT DO UPDATE locks (and so dirties) every conflicting row, even one
+    -- its WHERE then leaves alone, and with 100,000 instances that was 800,000 rows locked a run (seconds).
+    WHERE e.id IS NULL OR (e.method = 'derived' AND e.deleted_at IS NULL AND e.status IS DISTINCT FROM j.status)
+    ON CONFLICT (instance_id, criterion) DO UPDATE
+        SET status = EXCLUDED.status, met = EXCLUDED.met, assessed_on = EXCLUDED.assessed_on
+        WHERE s.method = 'derived' AND s.deleted_at IS NULL AND s.status IS DISTINCT FROM EXCLUDED.status;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    PERFORM set_config('monitor.deriving', 'off', true);
+    RETURN written;
+END $$;
+
+CREATE TABLE monitor.index_offer_versions (
+    run_id integer NOT NULL,  -- the run that computed this offer; valid for later runs until `valid_to`
+    valid_to integer CHECK (valid_to > run_id),  -- NULL: the offer of the latest run
+    barrio_id integer NOT NULL,
+    digest text NOT NULL,  -- of the arrays below (gis/index/runs.py): a run rewrites the barrio only when it changes
+    instance_ids integer[] NOT NULL,  -- ascending
+    distances double precision[] NOT NULL,  -- effective metres from the nearest populated cell; NaN online
+    by_scope boolean[] NOT NULL,
+    by_proximity boolean[] NOT NULL,
+    PRIMARY KEY (run_id, barrio_id),
+    CONSTRAINT offer_arrays_align CHECK (
+        cardinality(instance_ids) = cardinality(distances) AND cardinality(instance_ids) = cardinality(by_scope)
+        AND cardinality(instance_ids) = cardinality(by_proximity))
+);
+CREATE UNIQUE INDEX index_offer_versions_current_idx ON monitor.index_offer_versions (barrio_id) WHERE valid_to IS NULL;
+
+-- The runs whose offer can be read (pruned with their cell results; editions keep theirs).
+CREATE TABLE monitor.index_offer_runs (
+    run_id integer PRIMARY KEY
+);
+
+INSERT INTO monitor.index_offer_runs SELECT DISTINCT run_id FROM monitor.index_offer;
+INSERT INTO monitor.index_offer_versions (run_id, valid_to, barrio_id, digest, instance_ids, distances, by_scope,
+                                          by_proximity)
+SELECT o.run_id,
+       (SELECT min(k.run_id) FROM monitor.index_offer_runs k WHERE k.run_id > o.run_id),
+       o.barrio_id, 'migrated',
+       array_agg(o.instance_id ORDER BY o.instance_id),
+       array_agg(COALESCE(o.distance_m, 'NaN') ORDER BY o.instance_id),
+       array_agg(o.by_scope ORDER BY o.instance_id),
+       array_agg(o.by_proximity ORDER BY o.instance_id)
+FROM monitor.index_offer o
+GROUP BY o.run_id, o.barrio_id;
+
+DROP VIEW published.index_offer;
+DROP TABLE monitor.index_offer;
+
+CREATE VIEW monitor.index_offer AS
+SELECT k.run_id, o.barrio_id, u.instance_id, NULLIF(u.distance_m, 'NaN') AS distance_m, u.by_scope, u.by_proximity
+FROM monitor.index_offer_runs k
+JOIN monitor.index_offer_versions o ON o.run_id <= k.run_id AND (o.valid_to IS NULL OR o.valid_to > k.run_id)
+CROSS JOIN LATERAL unnest(o.instance_ids, o.distances, o.by_scope, o.by_proximity)
+    AS u(instance_id, distance_m, by_scope, by_proximity);
+
+-- As in 0003_index.sql.
+CREATE VIEW published.index_offer AS
+SELECT o.run_id, o.barrio_id, o.instance_id, i.name, i.kind, i.kind_label, i.promoter, i.modality, i.scope,
+       i.themes, i.barrio AS venue_barrio, i.is_demo, o.distance_m, o.by_scope, o.by_proximity, i.standards_met,
+       (SELECT count(*) FROM monitor.standard_criteria)::integer AS standards_total
+FROM monitor.index_offer o
+JOIN published.instances i ON i.id = o.instance_id
+WHERE o.run_id = monitor.latest_index_run();
+GRANT SELECT ON published.index_offer TO monitor_readonly;
