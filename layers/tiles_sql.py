@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from psycopg import sql
+from psycopg.types.numeric import Int4, Int8
 
 from layers.layer import Layer, Property
 
@@ -55,17 +56,20 @@ def cell_key(ix: int, iy: int) -> int:
 
 
 def tile_params(z: int, x: int, y: int) -> dict:
+    """The parameters of `tile_query`, with fixed SQL types: psycopg sends a plain int as the smallest type that
+    holds it (smallint, integer, bigint), and a prepared statement is per parameter types, so tile 0/0 and tile
+    1358/2445 of one statement would each be prepared and planned anew on every connection."""
     return {
-        "z": z, "x": x, "y": y,
-        "cell_key": cell_key(x, y),  # the tile's own cell at level z of tiles.point_cells
+        "z": Int4(z), "x": Int4(x), "y": Int4(y),
+        "cell_key": Int8(cell_key(x, y)),  # the tile's own cell at level z of tiles.point_cells
         "px": pixel_size(z),
         "margin": POLYGON_BUFFER / EXTENT,
         "cell": pixel_size(z) * CLUSTER_CELL,
         "dense_cell": pixel_size(z) * DENSE_CELL,
-        "cells_per_side": 2**z * (EXTENT // CLUSTER_CELL),
-        "dense_cells_per_side": 2**z * (EXTENT // DENSE_CELL),
-        "cap": MAX_FEATURES,
-        "cap_probe": MAX_FEATURES + 1,
+        "cells_per_side": Int8(2**z * (EXTENT // CLUSTER_CELL)),
+        "dense_cells_per_side": Int8(2**z * (EXTENT // DENSE_CELL)),
+        "cap": Int4(MAX_FEATURES),
+        "cap_probe": Int4(MAX_FEATURES + 1),
     }
 
 
