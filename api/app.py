@@ -12,16 +12,16 @@ from api.errors import install_error_handlers
 from api.http import SecurityHeaders, trusted_hosts
 from api.ratelimit import ClientBudgets, RateLimit
 from api.routers import LIFESPAN_HOOKS, ROUTERS
-from api.tiles.shortcut import answer_cached_tile, exact_hosts
+from api.tiles.shortcut import answer_tile, exact_hosts
 from gis.cluster import database_url
 from gis.config import Settings, get_settings
 
 
 class MonitorAPI(FastAPI):
-    """FastAPI, with cached tiles answered before the middleware stack and routing (api/tiles/shortcut.py)."""
+    """FastAPI, with tiles answered before the middleware stack and routing (api/tiles/shortcut.py)."""
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and await answer_cached_tile(self, scope, send):
+        if scope["type"] == "http" and await answer_tile(self, scope, send):
             return
         await super().__call__(scope, receive, send)
 

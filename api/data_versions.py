@@ -52,15 +52,10 @@ class FreshVersions:
         self._busy = False
         self._next: asyncio.Future | None = None
         self._driver: asyncio.Task | None = None
-        self._last: tuple[float, dict] | None = None  # (loop time the last successful read started, its result)
 
-    async def current(self, since: float | None = None) -> dict:
-        """Versions read by a query that started after the caller asked, or after `since` (a loop time) when
-        given: a request that already had versions read for it (a cache miss after the shortcut's lookup) reuses
-        them rather than paying another round trip."""
+    async def current(self) -> dict:
+        """Versions read by a query that started after the caller asked."""
         loop = asyncio.get_running_loop()
-        if since is not None and self._last is not None and self._last[0] >= since:
-            return self._last[1]
         if self._busy:
             if self._next is None:
                 self._next = loop.create_future()
@@ -74,10 +69,7 @@ class FreshVersions:
         try:
             while future is not None:
                 try:
-                    started = asyncio.get_running_loop().time()
-                    result = await self._read()
-                    self._last = (started, result)
-                    future.set_result(result)
+                    future.set_result(await self._read())
                 except Exception as exc:  # every waiter of this read gets the error; the next read starts anew
                     future.set_exception(exc)
                     future.exception()  # marked retrieved: waiters may have gone away

@@ -50,8 +50,12 @@ def describe(item: RateLimitItem, kind: str) -> str:
     return f"{item.amount} {kind} per {per}"
 
 
+# Scope key: this request is already counted (the tiles' shortcut counted it, then left it to the full stack).
+COUNTED = "monitor.budget_counted"
+
+
 class ClientBudgets:
-    """What each client has left; shared by the middleware and the cached tiles' shortcut (api/tiles/shortcut.py),
+    """What each client has left; shared by the middleware and the tiles' shortcut (api/tiles/shortcut.py),
     which answers before the middleware stack but must count its requests all the same."""
 
     def __init__(self, reads: str | None, writes: str | None):
@@ -123,7 +127,7 @@ class RateLimit:
         self.reads, self.writes = self.budgets.reads, self.budgets.writes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not self.budgets.active:
+        if scope["type"] != "http" or not self.budgets.active or scope.get(COUNTED):
             return await self.app(scope, receive, send)
         over = self.budgets.over(scope)
         if over is None:

@@ -90,6 +90,10 @@ class TileCache:
         self.hits += 1
         return entry[1]
 
+    def __contains__(self, key: tuple) -> bool:
+        """A tile is kept for this address, for whatever versions."""
+        return key in self._entries
+
     def put(self, key: tuple, versions: tuple, tile: Tile) -> None:
         old = self._entries.pop(key, None)
         if old is not None:

@@ -13,7 +13,7 @@ from api.http import TILE_CORS, base_url, layer_or_404
 from api.routing import get_and_head
 from api.tiles.responses import check_tile, json_response, tile_response
 from api.tiles.service import TileService, get_tiles
-from api.tiles.shortcut import ARRIVED
+from api.tiles.shortcut import FAILED
 from layers.catalogue import MAP_LAYERS
 from layers.layer import Layer
 from layers.tiles_meta import WORLD_BOUNDS, attribution, vector_layer
@@ -48,7 +48,9 @@ async def tilejson(tiles: TileService, layers: Sequence[Layer], tile_url: str, n
 async def serve_tile(request: Request, tiles: TileService, layers: Sequence[Layer], z: int, x: int, y: int):
     check_tile(z, x, y, max(layer.maxzoom for layer in layers))
     try:
-        tile, cached = await tiles.tile(layers, z, x, y, since=request.scope.get(ARRIVED))
+        if (failed := request.scope.get(FAILED)) is not None:  # built by the shortcut, and failed: not again
+            raise failed
+        tile, cached = await tiles.tile(layers, z, x, y)
     except psycopg.errors.QueryCanceled:
         raise Problem(503, "Tile took too long", f"tile {z}/{x}/{y} hit the statement timeout; try again",
                       headers={"Retry-After": "5"}) from None

@@ -66,55 +66,54 @@ class TileService:
             key.append(tuple(versions.get(oid, 0) for oid in oids))
         return tuple(key)
 
-    async def tile(self, layers: Sequence[Layer], z: int, x: int, y: int,
-                   since: float | None = None) -> tuple[Tile, bool]:
-        """(tile, served from cache). Layers outside their zoom range contribute nothing. `since`: when the
-        request arrived (loop time), if known (see FreshVersions.current)."""
+    async def tile(self, layers: Sequence[Layer], z: int, x: int, y: int) -> tuple[Tile, bool]:
+        """(tile, served from cache). Layers outside their zoom range contribute nothing."""
         active = layers_at_zoom(layers, z)
         if not active:
             return EMPTY, True
         key = (tuple(layer.id for layer in active), z, x, y)
-        current = self._version_key(active, await self.versions(since))
+        if key not in self.cache and key not in self._inflight:
+            # Nothing kept or being built for this address: no versions to compare, so none are read first (a
+            # round trip); the build reads them in its own snapshot, which starts after this request arrived.
+            self.cache.misses += 1
+            return await self._build_and_keep(active, key, z, x, y), False
+        current = self._version_key(active, await self.versions())
         if current is not None:
             cached = self.cache.get(key, current)
             if cached is not None:
                 return cached, True
-            # Identical requests for a tile being built wait for that build rather than query again.
-            flight = self._inflight.get((key, current))
+            # A build of this tile under way is shared when it reads the versions just read (after this request
+            # arrived): then no write came between, whenever that build started.
+            flight = self._inflight.get(key)
             if flight is not None:
-                return await asyncio.shield(flight), True
+                tile, built = await asyncio.shield(flight)
+                if built == current:
+                    return tile, True
+        return await self._build_and_keep(active, key, z, x, y), False
+
+    async def _build_and_keep(self, layers: Sequence[Layer], key: tuple, z: int, x: int, y: int) -> Tile:
         future = asyncio.get_running_loop().create_future()
-        if current is not None:
-            self._inflight[(key, current)] = future
+        self._inflight[key] = future
         try:
-            tile, versions = await self._build(active, z, x, y)
-            built = self._version_key(active, versions)
+            tile, versions = await self._build(layers, z, x, y)
+            built = self._version_key(layers, versions)
             if built is not None:
                 self.cache.put(key, built, tile)
-            future.set_result(tile)
-            return tile, False
+            future.set_result((tile, built))
+            return tile
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()
             raise
         finally:
-            self._inflight.pop((key, current), None)
+            if self._inflight.get(key) is future:
+                self._inflight.pop(key)
 
-    async def cached(self, layers: Sequence[Layer], z: int, x: int, y: int, since: float) -> Tile | None:
-        """The tile if the cache holds it for the current data versions; None otherwise (never builds)."""
-        active = layers_at_zoom(layers, z)
-        if not active:
-            return EMPTY
-        current = self._version_key(active, await self.versions(since))
-        if current is None:
-            return None
-        return self.cache.get((tuple(layer.id for layer in active), z, x, y), current)
-
-    async def versions(self, since: float | None = None) -> dict:
+    async def versions(self) -> dict:
         # Read after the caller asked, never pushed: LISTEN/NOTIFY was tried (2026-11-27) and saved ~20 µs of
         # CPU per cached tile under load, but a notification reaches a listener when its backend next gets the
         # CPU, after the writer's commit returns: on a busy machine an API write's next tile came back stale.
-        return await self.fresh.current(since)
+        return await self.fresh.current()
 
     async def _build(self, layers: Sequence[Layer], z: int, x: int, y: int) -> tuple[Tile, dict]:
         # The versions are read in the tile's own snapshot: the cache never files old data under new versions.

@@ -1,26 +1,27 @@
-"""Cached tiles answered before FastAPI's middleware and routing: the hottest path of the service.
+"""Tile requests answered before FastAPI's middleware and routing: the hottest path of the service.
 
-Profiled under `wrk` (py-spy, 16 connections, one worker), a cached tile spent ~40 % of its CPU in FastAPI's
-route matching, dependency resolution and response classes and ~20 % in the middleware wrappers, for an answer
-that is bytes already in memory. `MonitorAPI.__call__` (api/app.py) offers every request to `answer_cached_tile`
-first. It answers GET and HEAD of `/tiles/{z}/{x}/{y}.mvt` and `/tiles/{layer}/{z}/{x}/{y}.mvt` only when the
-exact cache holds the tile for the current data versions, and only as the full stack would: the Host is one the
-host check accepts, the client's rate budget is counted (ClientBudgets, shared with the middleware), and the
-headers are those of the routed answer (same `tile_answer`) plus the security middleware's `nosniff`. Anything
-else — a miss, an unknown layer, a bad address, a host to check by pattern, a spent budget — goes on to the full
-stack, which builds tiles, fills the cache and owns every error answer.
+Profiled under load (py-spy, one worker), a cached tile spent ~40 % of its CPU in FastAPI's route matching,
+dependency resolution and response classes and ~20 % in the middleware wrappers, for an answer that is bytes
+already in memory; a tile built from PostGIS spent ~40 % there too (about 0.4 ms of the 1 ms of server CPU a cold
+tile costs). `MonitorAPI.__call__` (api/app.py) offers every request to `answer_tile` first. It answers GET and
+HEAD of `/tiles/{z}/{x}/{y}.mvt` and `/tiles/{layer}/{z}/{x}/{y}.mvt`, from the cache or built, only as the full
+stack would: the Host is one the host check accepts, the client's rate budget is counted (ClientBudgets, shared
+with the middleware, which then counts the request no more), and the headers are those of the routed answer
+(same `tile_answer`) plus the security middleware's `nosniff`. Anything else — an unknown layer, a bad address, a
+host to check by pattern, a spent budget, a tile that failed to build — goes on to the full stack, which owns
+every error answer; a failed build is handed to the route (scope key FAILED) rather than run again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 
+from api.ratelimit import COUNTED
 from api.tiles.responses import tile_answer
 from layers.catalogue import MAP_LAYERS
 from layers.layer import Layer
 
-ARRIVED = "monitor.tile_arrived"  # scope key: loop time at which the shortcut first saw the request
+FAILED = "monitor.tile_failed"  # scope key: the exception building this tile raised, for the route to answer
 TILE_PATH = re.compile(r"/tiles/(?:([A-Za-z0-9_-]+)/)?(\d{1,2})/(\d{1,10})/(\d{1,10})\.mvt")
 
 
@@ -41,8 +42,8 @@ def exact_hosts(hosts: list[str] | None) -> frozenset[bytes] | None:
     return frozenset(h.encode("idna") for h in hosts if "*" not in h)
 
 
-async def answer_cached_tile(app, scope, send) -> bool:
-    """True when the request was a cached tile and has been answered."""
+async def answer_tile(app, scope, send) -> bool:
+    """True when the request was a tile and has been answered."""
     if scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith("/tiles/"):
         return False
     match = TILE_PATH.fullmatch(scope["path"])
@@ -64,13 +65,16 @@ async def answer_cached_tile(app, scope, send) -> bool:
     hosts = app.state.shortcut_hosts
     if hosts is not None and host not in hosts:
         return False
-    layers, max_age, _ = plan
-    # When this request arrived: on a miss, the route builds the tile with the versions read now (one round trip)
-    scope[ARRIVED] = asyncio.get_running_loop().time()
-    tile = await service.cached(layers, z, x, y, since=scope[ARRIVED])
-    if tile is None or app.state.budgets.over(scope) is not None:
+    if app.state.budgets.over(scope) is not None:  # spent: nothing counted, the middleware answers 429
         return False
-    status, headers, body = tile_answer(tile, max_age, True, accept_encoding, if_none_match)
+    scope[COUNTED] = True
+    layers, max_age, _ = plan
+    try:
+        tile, cached = await service.tile(layers, z, x, y)
+    except Exception as exc:
+        scope[FAILED] = exc
+        return False
+    status, headers, body = tile_answer(tile, max_age, cached, accept_encoding, if_none_match)
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     raw.append((b"x-content-type-options", b"nosniff"))
     if status not in (204, 304):  # as Starlette's Response does

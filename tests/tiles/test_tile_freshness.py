@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import httpx
 import psycopg
@@ -161,3 +163,79 @@ def test_writes_through_the_feature_api_are_in_the_next_tile(server):
     deleted = client.delete(f"/collections/instances/items/{new_id}", headers={**auth, "If-Match": etag})
     assert deleted.status_code in (200, 204), deleted.text
     assert new_id not in features(client, path)
+
+
+def gated_builds(service):
+    """Builds of `service` counted; the first one holds its finished tile until the returned gate is set."""
+    real, gate, builds = service._build, threading.Event(), []
+
+    async def build(layers, z, x, y):
+        builds.append((z, x, y))
+        result = await real(layers, z, x, y)
+        if len(builds) == 1:
+            await asyncio.to_thread(gate.wait, 30)
+        return result
+
+    service._build = build
+    return gate, builds
+
+
+def ask_in_thread(url: str, path: str) -> tuple[threading.Thread, list]:
+    answers: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: answers.append(httpx.get(url + path, timeout=60)))
+    thread.start()
+    return thread, answers
+
+
+def wait_for(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_identical_cold_requests_share_one_build(server):
+    live, _ = server
+    _, lon, lat = instance_at(live.database_url)
+    x, y = tile_of(lon, lat, Z)
+    path = f"/tiles/instances/{Z}/{x}/{y}.mvt"
+    gate, builds = gated_builds(live.app.state.tiles)
+    try:
+        first = ask_in_thread(live.url, path)
+        wait_for(lambda: builds)
+        others = [ask_in_thread(live.url, path) for _ in range(6)]
+        time.sleep(0.3)  # they arrive while the first build is held
+        gate.set()
+        for thread, _ in [first, *others]:
+            thread.join(60)
+    finally:
+        del live.app.state.tiles._build
+    contents = {answers[0].content for _, answers in [first, *others]}
+    assert len(builds) == 1 and len(contents) == 1 and decode(contents.pop())["instances"]["features"]
+
+
+def test_a_build_under_way_is_not_shared_with_a_request_that_arrived_after_a_write(server):
+    live, _ = server
+    instance_id, lon, lat = instance_at(live.database_url)
+    x, y = tile_of(lon, lat, Z)
+    path = f"/tiles/instances/{Z}/{x}/{y}.mvt"
+    gate, builds = gated_builds(live.app.state.tiles)
+    try:
+        before = ask_in_thread(live.url, path)
+        wait_for(lambda: builds)  # the first build has read its snapshot and is held
+        write(live.database_url, "UPDATE monitor.instances SET name = 'Escrito durante' WHERE id = %s",
+              (instance_id,))
+        after = ask_in_thread(live.url, path)
+        time.sleep(0.3)  # it finds the held build under way
+        gate.set()
+        for thread, _ in (before, after):
+            thread.join(60)
+    finally:
+        del live.app.state.tiles._build
+
+    def name(answers: list[httpx.Response]) -> str:
+        tile = {f["id"]: f for f in decode(answers[0].content)["instances"]["features"]}
+        return tile[instance_id]["properties"]["name"]
+
+    assert name(before[1]) != "Escrito durante"  # it arrived before the write
+    assert name(after[1]) == "Escrito durante" and len(builds) == 2

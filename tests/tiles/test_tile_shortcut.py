@@ -1,7 +1,9 @@
-"""Cached tiles are answered before routing (api/tiles/shortcut.py), with the very answer the routes would give.
+"""Tiles are answered before routing (api/tiles/shortcut.py), cached or built, with the very answer the routes
+would give.
 
 What is observed: whether a request reached the application's middleware stack at all (the stack is wrapped with
-a recorder once built), and every header and byte of the answers.
+a recorder once built), and every header and byte of the answers. A routed answer to compare with is asked with
+the shortcut told that no Host is its own, which sends the request through the full stack.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import httpx
 import psycopg
 import pytest
+from psycopg.errors import QueryCanceled
 from tile_helpers import decode, tile_of
 
 CENTRE = (-60.6395, -32.9468)
@@ -36,6 +39,15 @@ def record_routed(app) -> list[str]:
     return routed
 
 
+def through_the_routes(app, client: httpx.Client, path: str, **headers) -> httpx.Response:
+    kept = app.state.shortcut_hosts
+    app.state.shortcut_hosts = frozenset()  # no Host is the shortcut's: the full stack answers
+    try:
+        return client.get(path, headers=headers)
+    finally:
+        app.state.shortcut_hosts = kept
+
+
 def stable(response: httpx.Response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k not in VOLATILE}
 
@@ -46,22 +58,45 @@ def centre(layer: str | None, z: int = Z, dx: int = 0) -> str:
 
 
 @pytest.mark.parametrize("layer", ["barrios", "instances", None])
-def test_a_cached_tile_skips_routing_and_is_what_the_routes_answered(server, layer):
-    _, client, routed = server
+def test_tiles_skip_routing_built_or_cached_and_are_what_the_routes_answer(server, layer):
+    live, client, routed = server
     path = centre(layer)
     for encoding in ("gzip", "identity"):
         first = client.get(path, headers={"Accept-Encoding": encoding})
-        assert first.headers["x-tile-cache"] == "miss" or encoding == "identity"
-        assert routed[-1] == f"GET {path}"
-        seen = len(routed)
+        assert first.headers["x-tile-cache"] == ("miss" if encoding == "gzip" else "hit")
         again = client.get(path, headers={"Accept-Encoding": encoding})
-        assert len(routed) == seen, "a cached tile went through routing"
+        assert f"GET {path}" not in routed, "a tile went through routing"
         assert again.headers["x-tile-cache"] == "hit"
-        assert again.status_code == first.status_code == 200
-        assert again.content == first.content and decode(again.content)
-        assert stable(again) == stable(first)
-        assert again.headers["x-content-type-options"] == "nosniff"
-        assert int(again.headers["content-length"]) == again.num_bytes_downloaded  # the bytes on the wire
+        by_routes = through_the_routes(live.app, client, path, **{"Accept-Encoding": encoding})
+        assert routed[-1] == f"GET {path}"
+        routed.clear()
+        assert again.status_code == first.status_code == by_routes.status_code == 200
+        assert again.content == first.content == by_routes.content and decode(again.content)
+        assert stable(again) == stable(first) == stable(by_routes)
+        for answer in (first, again):
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert int(answer.headers["content-length"]) == answer.num_bytes_downloaded  # the bytes on the wire
+
+
+def test_a_tile_that_fails_to_build_is_answered_by_the_routes_without_building_again(server):
+    live, client, routed = server
+    service, builds = live.app.state.tiles, []
+
+    async def timing_out(layers, z, x, y):
+        builds.append((z, x, y))
+        raise QueryCanceled("canceling statement due to statement timeout")
+
+    service._build = timing_out
+    try:
+        answer = client.get(centre("barrios", dx=3))
+    finally:
+        del service._build
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "statement timeout" in answer.json()["detail"]
+    assert routed[-1] == f"GET {centre('barrios', dx=3)}" and len(builds) == 1
+    after = client.get(centre("barrios", dx=3))  # nothing of the failure was kept: built now
+    assert after.status_code in (200, 204) and after.headers["x-tile-cache"] == "miss" and len(builds) == 1
 
 
 def test_head_and_revalidation_of_a_cached_tile(server):
@@ -103,7 +138,7 @@ def test_unknown_layers_and_bad_addresses_are_left_to_the_routes(server, path, s
         assert routed[-1] == f"GET {path}"
 
 
-def test_a_write_sends_the_next_ask_to_the_routes_with_the_new_tile(server):
+def test_a_write_makes_the_next_ask_a_new_tile(server):
     live, client, routed = server
     with psycopg.connect(live.database_url) as conn:
         barrio_id, lon, lat = conn.execute(
@@ -117,7 +152,7 @@ def test_a_write_sends_the_next_ask_to_the_routes_with_the_new_tile(server):
     with psycopg.connect(live.database_url) as conn:
         conn.execute("UPDATE monitor.barrios SET name = 'Barrio renombrado' WHERE mslink = %s", (barrio_id,))
     after = client.get(path)
-    assert after.headers["x-tile-cache"] == "miss" and routed[-1] == f"GET {path}"
+    assert after.headers["x-tile-cache"] == "miss" and len(routed) == seen
     names = {f["properties"].get("name") for f in decode(after.content)["barrios"]["features"]}
     assert "Barrio renombrado" in names
 
