@@ -143,12 +143,15 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 def respond(request: Request, body: bytes | dict | list, media_type: str, cache_seconds: int = 60,
             status: int = 200, headers: dict | None = None, etag: str | None = None,
-            cors: Cors = READ_CORS) -> Response:
-    """200 (gzip when accepted and worth it), or 304 when If-None-Match matches; HEAD keeps the headers."""
+            cors: Cors = READ_CORS, identity: bytes | None = None) -> Response:
+    """200 (gzip when accepted and worth it), or 304 when If-None-Match matches; HEAD keeps the headers.
+
+    The ETag is a hash of the body, or of `identity` when given: bytes that determine the body exactly (an items
+    page: its query, its data versions and its head), far fewer than a megabyte-long page to hash per request."""
     if not isinstance(body, bytes):
         body = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     content_tag = etag is None  # a version tag (an item's) names the row, whatever the encoding
-    etag = etag or f'"{etag_of(body)}"'
+    etag = etag or f'"{etag_of(identity if identity is not None else body)}"'
     all_headers = {**cors.headers, "ETag": etag, "Cache-Control": f"public, max-age={cache_seconds}",
                    "Vary": "Accept, Accept-Encoding", **(headers or {})}
     if status == 200 and etag_matches(request.headers.get("if-none-match"), etag):

@@ -34,9 +34,10 @@ router = APIRouter(tags=["OGC API - Features"])
 
 
 async def run(pool: AsyncConnectionPool, statement, params) -> tuple:
-    """One row. Database refusals of a value and timeouts become problems in api/errors.py."""
+    """One row, in binary (pages' features are bytea: the bytes of the answer). Database refusals of a value and
+    timeouts become problems in api/errors.py."""
     async with pool.connection() as conn:
-        return await (await conn.execute(statement, params)).fetchone()
+        return await (await conn.execute(statement, params, binary=True)).fetchone()
 
 
 async def read_page(request: Request, pool: AsyncConnectionPool, layer: Layer, query: ItemsQuery) -> Page:
@@ -50,8 +51,8 @@ async def read_page(request: Request, pool: AsyncConnectionPool, layer: Layer, q
         features, returned, matched, versions = await run(pool, *items_statement(layer, query, tables or ()))
         if matched is None:  # past the last match: nothing carried the count, and the page is not kept
             matched = query.offset + returned if query.offset == 0 else (await run(pool, *count_sql(layer, query)))[0]
-            return Page(features.encode(), returned, matched, ())
-        page = Page(features.encode(), returned, matched, tuple(versions or ()))
+            return Page(features, returned, matched, ())
+        page = Page(features, returned, matched, tuple(versions or ()))
         if tables is not None:
             pages.put(key, page)
         return page
@@ -59,13 +60,13 @@ async def read_page(request: Request, pool: AsyncConnectionPool, layer: Layer, q
         ids = list(selection.keys[query.offset:query.offset + query.limit])
         _, features = await run(pool, *keyed_page_statement(layer, query, tables, selection.versions, ids))
         if features is not None:  # the versions the ids were read with are still current
-            page = Page(features.encode(), len(ids), len(selection.keys), selection.versions)
+            page = Page(features, len(ids), len(selection.keys), selection.versions)
             pages.put(key, page)
             return page
         pages.forget_selection(selection_key)
     keys, matched, features, returned, versions = await run(
         pool, *selection_statement(layer, query, tables, MAX_SELECTION_KEYS))
-    page = Page(features.encode(), returned, matched, tuple(versions))
+    page = Page(features, returned, matched, tuple(versions))
     if keys is not None:
         pages.keep_selection(selection_key, Selection(tuple(keys), page.versions))
     else:  # its pages are read one by one (a top-N sort each) rather than sorting it all for ids never kept
@@ -132,9 +133,11 @@ async def items(
                                     ("next", "prev"))
         return respond(request, features_csv(json.loads(b"[" + features + b"]"), names), CSV, layer.cache_seconds,
                        headers={k: v for k, v in headers.items() if v})
-    prefix = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
-    body = b"".join((prefix.encode(), b',"features":[', features, b"]}"))
-    return respond(request, body, GEOJSON, layer.cache_seconds, headers=headers)
+    prefix = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1].encode()
+    body = b"".join((prefix, b',"features":[', features, b"]}"))
+    # A page read with data versions is a function of its query and those versions: they tag it, not its bytes.
+    identity = prefix + repr((layer.id, query.key(), page.versions)).encode() if page.versions else None
+    return respond(request, body, GEOJSON, layer.cache_seconds, headers=headers, identity=identity)
 
 
 def parse_feature_id(layer: Layer, feature_id: str):

@@ -142,3 +142,33 @@ def test_a_selection_too_large_to_keep_is_paged_exactly(world, monkeypatch):
     again = page(5)
     assert [f["id"] for f in again["features"]] == reference_ids(sql, "instances", 5, 5)
     assert again["numberMatched"] == matched - 1
+
+
+def test_a_kept_page_is_tagged_by_what_it_is_and_every_change_of_its_body_changes_the_tag(world):
+    """Pages read with data versions are tagged from their query, versions and head, not by hashing the body: the
+    tag must still follow the body exactly."""
+    http = world["http"]
+    url = "/collections/activities/items"
+
+    def ask(**params):
+        answer = http.get(url, params={"limit": 5, **params}, headers={"Accept-Encoding": "identity"})
+        assert answer.status_code == 200
+        return answer
+
+    first = ask()
+    tag = first.headers["etag"]
+    assert ask().headers["etag"] == tag and ask().content == first.content
+    assert http.get(url, params={"limit": 5}, headers={"If-None-Match": tag}).status_code == 304
+    assert ask(offset=1).headers["etag"] != tag  # another page
+    assert ask(properties="title").headers["etag"] != tag  # the same rows, other properties
+    same_rows = ask(f="json")  # the same features, but links that carry f=json: another body, another tag
+    assert same_rows.json()["features"] == first.json()["features"] and same_rows.content != first.content
+    assert same_rows.headers["etag"] != tag
+    activity = first.json()["features"][0]["id"]
+    with psycopg.connect(world["url"], autocommit=True) as conn:
+        conn.execute("UPDATE monitor.activities SET title = 'Otro título' WHERE id = %s", (activity,))
+    changed = ask()
+    assert changed.content != first.content and changed.headers["etag"] != tag
+    assert http.get(url, params={"limit": 5}, headers={"If-None-Match": tag}).status_code == 200
+    gzipped = http.get(url, params={"limit": 5}, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["etag"] in (changed.headers["etag"][:-1] + '-gzip"', changed.headers["etag"])
