@@ -70,7 +70,7 @@ async def read_page(request: Request, pool: AsyncConnectionPool, layer: Layer, q
     if keys is not None:
         pages.keep_selection(selection_key, Selection(tuple(keys), page.versions))
     else:  # its pages are read one by one (a top-N sort each) rather than sorting it all for ids never kept
-        pages.too_large.remember(selection_key)
+        pages.too_large[selection_key] = None
     pages.put(key, page)
     return page
 

@@ -21,9 +21,9 @@ are read afresh every time.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from psycopg_pool import AsyncConnectionPool
 
 from api.data_versions import CHANGING_PATTERN, DEPENDENCIES_SQL, FreshVersions
@@ -78,35 +78,17 @@ async def layer_tables(pool: AsyncConnectionPool, layer: Layer) -> tuple[int, ..
     return tuple(sorted(oid for oid, _, _ in tables))
 
 
-class Remembered:
-    """A bounded set: the oldest entries go first."""
-
-    def __init__(self, size: int):
-        self.size, self._entries = size, OrderedDict()
-
-    def __contains__(self, key) -> bool:
-        return key in self._entries
-
-    def remember(self, key) -> None:
-        self._entries[key] = None
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-
 class Pages:
     """One application's kept pages (LRU bounded in bytes, keyed by layer and the parsed query) and selections (LRU
     bounded in ids, keyed by layer, filters and order)."""
 
     def __init__(self, pool: AsyncConnectionPool, max_bytes: int = MAX_BYTES):
-        self.pool, self.max_bytes = pool, max_bytes
+        self.pool = pool
         self._tables: dict[str, tuple[int, ...] | None] = {}
-        self._entries: OrderedDict[tuple, Page] = OrderedDict()
-        self._bytes = 0
-        self._selections: OrderedDict[tuple, Selection] = OrderedDict()
-        self._keys = 0
-        self.too_large = Remembered(1024)  # selections of more than MAX_SELECTION_KEYS ids
+        self._pages: LRUCache[tuple, Page] = LRUCache(max_bytes, getsizeof=lambda page: len(page.features) or 1)
+        self._selections: LRUCache[tuple, Selection] = LRUCache(MAX_KEYS, getsizeof=lambda s: len(s.keys) or 1)
+        self.too_large: LRUCache[tuple, None] = LRUCache(1024)  # selections of more than MAX_SELECTION_KEYS ids
         self.versions = FreshVersions(self._read_versions)
-        self.hits = self.misses = 0
 
     async def _read_versions(self) -> dict[int, int]:
         async with self.pool.connection() as conn:
@@ -119,55 +101,29 @@ class Pages:
 
     async def get(self, key: tuple, tables: tuple[int, ...]) -> Page | None:
         """The kept page for `key` if no write to its tables has committed since it was read."""
-        page = self._entries.get(key)
+        page = self._pages.get(key)
         if page is None:
-            self.misses += 1
             return None
         current = await self.versions.current()
         if tuple(current.get(oid) for oid in tables) != page.versions:
-            self.misses += 1
-            self._forget(key)
+            self._pages.pop(key, None)
             return None
-        self._entries.move_to_end(key)
-        self.hits += 1
         return page
 
     def put(self, key: tuple, page: Page) -> None:
-        if len(page.features) > MAX_PAGE_BYTES or None in page.versions:
-            return
-        self._forget(key)
-        self._entries[key] = page
-        self._bytes += len(page.features)
-        while self._bytes > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self._bytes -= len(evicted.features)
+        if len(page.features) <= MAX_PAGE_BYTES and None not in page.versions:
+            self._pages[key] = page
 
     def selection(self, key: tuple) -> Selection | None:
         """The ids of a selection, to be used only by a statement that checks their versions (keyed_page_sql)."""
-        selection = self._selections.get(key)
-        if selection is not None:
-            self._selections.move_to_end(key)
-        return selection
+        return self._selections.get(key)
 
     def keep_selection(self, key: tuple, selection: Selection) -> None:
-        if len(selection.keys) > MAX_SELECTION_KEYS or None in selection.versions:
-            return
-        self.forget_selection(key)
-        self._selections[key] = selection
-        self._keys += len(selection.keys)
-        while self._keys > MAX_KEYS:
-            _, evicted = self._selections.popitem(last=False)
-            self._keys -= len(evicted.keys)
+        if len(selection.keys) <= MAX_SELECTION_KEYS and None not in selection.versions:
+            self._selections[key] = selection
 
     def forget_selection(self, key: tuple) -> None:
-        old = self._selections.pop(key, None)
-        if old is not None:
-            self._keys -= len(old.keys)
-
-    def _forget(self, key: tuple) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= len(old.features)
+        self._selections.pop(key, None)
 
 
 def pages_of(app) -> Pages:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from psycopg import AsyncConnection, sql
 
 from api.data_versions import CHANGING_PATTERN, DEPENDENCIES_SQL
@@ -76,37 +76,20 @@ class TileCache:
     """Tiles by (layer ids, z, x, y), each with the data versions it was built from; LRU bounded in bytes."""
 
     def __init__(self, max_bytes: int = 256 * 2**20):
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple, tuple[tuple, Tile]] = OrderedDict()
-        self._bytes = 0
-        self.hits = self.misses = 0
+        self._entries: LRUCache[tuple, tuple[tuple, Tile]] = LRUCache(max_bytes, getsizeof=_stored_bytes)
 
     def get(self, key: tuple, versions: tuple) -> Tile | None:
         entry = self._entries.get(key)
-        if entry is None or entry[0] != versions:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return entry[1]
+        return entry[1] if entry is not None and entry[0] == versions else None
 
     def __contains__(self, key: tuple) -> bool:
         """A tile is kept for this address, for whatever versions."""
         return key in self._entries
 
     def put(self, key: tuple, versions: tuple, tile: Tile) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= len(old[1].gzipped)
-        self._entries[key] = (versions, tile)
-        self._bytes += len(tile.gzipped)
-        while self._bytes > self.max_bytes and self._entries:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self._bytes -= len(evicted.gzipped)
+        if _stored_bytes((versions, tile)) <= self._entries.maxsize:
+            self._entries[key] = (versions, tile)
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self._bytes = 0
 
-    def __len__(self) -> int:
-        return len(self._entries)
+def _stored_bytes(entry: tuple[tuple, Tile]) -> int:
+    return len(entry[1].gzipped)

@@ -75,7 +75,6 @@ class TileService:
         if key not in self.cache and key not in self._inflight:
             # Nothing kept or being built for this address: no versions to compare, so none are read first (a
             # round trip); the build reads them in its own snapshot, which starts after this request arrived.
-            self.cache.misses += 1
             return await self._build_and_keep(active, key, z, x, y), False
         current = self._version_key(active, await self.versions())
         if current is not None:
