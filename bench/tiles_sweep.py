@@ -121,8 +121,9 @@ def sample_tiles(url: str, seed: int = 2026) -> dict[int, list[tuple[int, int]]]
 def servers(url: str) -> dict[str, tuple[list[str], dict, str]]:
     ours, theirs = free_port(), free_port()
     return {
-        "monitor": ([str(ROOT / ".venv" / "bin" / "uvicorn"), "bench.tiles_app:create_tile_app", "--factory",
-                     "--port", str(ours), "--log-level", "warning"],
+        # As `monitor serve` runs it (api/serving.py: with --workers N, each worker on its own SO_REUSEPORT socket).
+        "monitor": ([str(ROOT / ".venv" / "bin" / "python"), "-m", "api.serving", "bench.tiles_app:create_tile_app",
+                     "--factory", "--port", str(ours), "--log-level", "warning"],
                     {"DATABASE_URL": url}, f"http://127.0.0.1:{ours}/tiles.json"),
         "tipg": ([str(TIPG / "uvicorn"), "tipg.main:app", "--port", str(theirs), "--log-level", "warning"],
                  {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["published"]'},

@@ -202,12 +202,12 @@ def serve(
     workers: int = typer.Option(1, help="worker processes"),
 ) -> None:
     """Serve the API and the web map."""
-    import uvicorn
+    from api.serving import serve as serve_app
 
     settings = get_settings()
     _url()  # starts the private cluster before the workers open their pools
-    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info", proxy_headers=True)
+    serve_app("api.app:create_app", host or settings.host, port or settings.port, workers, factory=True,
+              log_level="info", proxy_headers=True)
 
 
 token_app = typer.Typer(help="API tokens for editing through the feature API", no_args_is_help=True)

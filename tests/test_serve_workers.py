@@ -1,9 +1,11 @@
-"""`monitor serve --workers 2`: two server processes, one index recomputer per database (an advisory lock)."""
+"""`monitor serve --workers 2`: two server processes that share the connections (api/serving.py), one index
+recomputer per database (an advisory lock)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,6 +44,46 @@ def wait_until(condition, timeout: float, what: str):
     raise AssertionError(f"{what} within {timeout} s")
 
 
+def workers_of(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def connections_per_process(pids: list[int], port: int) -> dict[int, int]:
+    """Established TCP connections to `port` (server side) each process holds, read from /proc."""
+    ours = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 01: ESTABLISHED
+            ours.add(f"socket:[{fields[9]}]")
+    held = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) in ours:
+                    held[pid] = held.get(pid, 0) + 1
+            except OSError:
+                continue
+    return held
+
+
+def test_a_port_in_use_stops_the_start_rather_than_being_shared():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = subprocess.run([sys.executable, "-m", "api.serving", "api.app:create_app", "--factory", "--port",
+                                  str(port), "--workers", "2"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0 and "in use" in started.stderr
+
+
 def test_two_workers_serve_and_one_recomputes(fresh_db):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": fresh_db, "MONITOR_INDEX_DEBOUNCE_SECONDS": "0.5"}
@@ -71,6 +113,20 @@ def test_two_workers_serve_and_one_recomputes(fresh_db):
             time.sleep(4)  # a second recomputer would have run by now (debounce 0.5 s)
             assert runs(fresh_db) == before + 1
             assert http.get("/collections/instances/items", params={"limit": 1}).status_code == 200
+        # A burst of connections, as a reverse proxy opens its pool, is spread over both workers: with one shared
+        # socket the first worker to wake accepted 20 to 24 of 24. A fair spread leaves each fewer than 3 once in
+        # 28,000.
+        burst = [socket.create_connection(("127.0.0.1", port)) for _ in range(24)]
+        try:
+            def accepted():
+                held = connections_per_process(workers_of(server.pid), port)
+                return held if sum(held.values()) == len(burst) else None
+
+            held = wait_until(accepted, 20, "the workers accepted the burst")
+            assert len(held) == 2 and min(held.values()) >= 3, held
+        finally:
+            for connection in burst:
+                connection.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
