@@ -21,7 +21,7 @@ from layers.tiles_sql import layers_at_zoom, tile_params, tile_query
 
 log = logging.getLogger("monitor.tiles")
 EMPTY = Tile.from_mvt(b"")
-VERSIONS_QUERY = sql.SQL("SELECT {}").format(VERSIONS_SQL)
+VERSIONS_QUERY = sql.SQL("SELECT {}").format(VERSIONS_SQL).as_bytes(None)  # composed once: read per batch
 COMPRESS_IN_THREAD = 64 * 1024  # bigger tiles are gzipped off the event loop
 
 
