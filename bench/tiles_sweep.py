@@ -5,10 +5,12 @@ Needs tipg in `bench/.venv-tipg` (`python3 -m venv bench/.venv-tipg && bench/.ve
 uvicorn`). For each zoom, up to BENCH_TILES_PER_ZOOM tiles over Rosario's barrios are asked over 8 keep-alive
 loopback connections by `bench/tiles_load.py`: once (cold: no server cache can answer; PostgreSQL's buffers are
 warmed beforehand by an untimed pass, the same for both servers), then BENCH_TILES_WARM_PASSES more times (warm;
-at least 400 requests per zoom).
-Each server is one uvicorn worker started afresh per layer. tipg gets the same properties as our tiles and the
-4326 geometry column (its own way: transform per row, filter on the 4326 index). Numbers are printed and written
-to bench/results/, never asserted. Every run is bounded: a few thousand requests per server and layer.
+at least 400 requests per zoom). Cold is the median of BENCH_TILES_COLD_RUNS passes, each over every zoom from a
+freshly started server: at z10–z12 a pass is 1–9 tiles, a few milliseconds, and one pass alone swung the ratio
+by 2× from run to run (default 5; `tiles_scaled`: 1). Each server is one uvicorn worker started afresh per layer
+and run. tipg gets the same properties as our tiles and the 4326 geometry column (its own way: transform per row,
+filter on the 4326 index). Numbers are printed and written to bench/results/, never asserted. Every run is
+bounded: a few thousand requests per server and layer.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ PER_ZOOM = int(os.environ.get("BENCH_TILES_PER_ZOOM", "100"))
 WARM_PASSES = int(os.environ.get("BENCH_TILES_WARM_PASSES", "4"))
 MIN_WARM_REQUESTS = 400  # zooms with few tiles over Rosario repeat them more, so every warm figure has 400+ samples
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+COLD_RUNS = int(os.environ.get("BENCH_TILES_COLD_RUNS", "5"))
 COMPARED = ("instances", "barrios")  # one point layer, one polygon layer
 TMS = morecantile.tms.get("WebMercatorQuad")
 
@@ -118,6 +121,16 @@ def sample_tiles(url: str, seed: int = 2026) -> dict[int, list[tuple[int, int]]]
     return chosen
 
 
+def warming_tiles(url: str, sampled: dict[int, list[tuple[int, int]]], count: int = 16) -> list[tuple[int, int, int]]:
+    """Tiles of the highest zoom over Rosario that the sample leaves out, to warm a fresh process with."""
+    z = max(sampled)
+    with psycopg.connect(url) as conn:
+        bounds = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                              "FROM (SELECT ST_Extent(geom) e FROM published.barrios) b").fetchone()
+    left = sorted(set((t.x, t.y) for t in TMS.tiles(*bounds, zooms=[z])) - set(sampled[z]))
+    return [(z, x, y) for x, y in left[len(left) // 2:len(left) // 2 + count]]
+
+
 def servers(url: str) -> dict[str, tuple[list[str], dict, str]]:
     ours, theirs = free_port(), free_port()
     return {
@@ -139,17 +152,48 @@ def path_template(server: str, layer_id: str | None) -> str:
             f"?geom-column=geom&properties={properties}")
 
 
-def sweep(port: int, template: str, tiles: dict[int, list[tuple[int, int]]]) -> dict[int, dict]:
+def cold_pass(port: int, template: str, tiles: dict[int, list[tuple[int, int]]]) -> dict[int, dict]:
+    """Every zoom's tiles once, in zoom order, from a server that has answered none of them."""
+    return {z: load(port, [template.format(z=z, x=x, y=y) for x, y in addresses], passes=1, connections=CONNECTIONS)
+            for z, addresses in tiles.items()}
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run of median throughput (its latencies with it), with every run's throughput kept beside it."""
+    ordered = sorted(runs, key=lambda r: r["tiles_per_s"])
+    return {**ordered[len(ordered) // 2], "runs_tiles_per_s": [r["tiles_per_s"] for r in runs]}
+
+
+def sweep(command: list[str], env: dict, probe: str, template: str, tiles: dict[int, list[tuple[int, int]]],
+          cold_runs: int, warming: list[tuple[int, int, int]]) -> dict[int, dict]:
+    colds: dict[int, list[dict]] = {z: [] for z in tiles}
+    for _ in range(cold_runs):
+        process = start(command, env, probe)  # fresh process: empty tile cache
+        try:
+            port = int(urlsplit(probe).port)
+            # Untimed: tiles outside the sample, so that the process has run its code paths and statements (tipg
+            # has no start-up warm-up of its own) while every tile measured stays unasked.
+            load(port, [template.format(z=z, x=x, y=y) for z, x, y in warming], passes=1, connections=CONNECTIONS)
+            for z, result in cold_pass(port, template, tiles).items():
+                colds[z].append(result)
+        finally:
+            stop(process)
     results = {}
-    for z, addresses in tiles.items():
-        paths = [template.format(z=z, x=x, y=y) for x, y in addresses]
-        cold = load(port, paths, passes=1, connections=CONNECTIONS)
-        passes = max(WARM_PASSES, -(-MIN_WARM_REQUESTS // len(paths)))
-        warm = load(port, paths, passes=passes, connections=CONNECTIONS)
-        results[z] = {"tiles": len(paths), "cold": cold, "warm": warm}
-        print(f"  z{z:<2} {len(paths):>4} tiles  cold {cold['tiles_per_s']:>7.1f}/s p50 {cold['p50_ms']:>7.2f} "
-              f"p99 {cold['p99_ms']:>8.2f} | warm {warm['tiles_per_s']:>7.1f}/s p50 {warm['p50_ms']:>7.2f} "
-              f"p99 {warm['p99_ms']:>8.2f}  statuses {cold['statuses']}", flush=True)
+    process = start(command, env, probe)
+    try:
+        port = int(urlsplit(probe).port)
+        for z, addresses in tiles.items():
+            paths = [template.format(z=z, x=x, y=y) for x, y in addresses]
+            load(port, paths, passes=1, connections=CONNECTIONS)  # untimed: fills our cache, as cold did
+            passes = max(WARM_PASSES, -(-MIN_WARM_REQUESTS // len(paths)))
+            warm = load(port, paths, passes=passes, connections=CONNECTIONS)
+            cold = median_run(colds[z])
+            results[z] = {"tiles": len(paths), "cold": cold, "warm": warm}
+            print(f"  z{z:<2} {len(paths):>4} tiles  cold {cold['tiles_per_s']:>7.1f}/s (median of "
+                  f"{cold['runs_tiles_per_s']}) p50 {cold['p50_ms']:>7.2f} | warm {warm['tiles_per_s']:>7.1f}/s "
+                  f"p50 {warm['p50_ms']:>7.2f} p99 {warm['p99_ms']:>8.2f}  statuses {cold['statuses']}", flush=True)
+    finally:
+        stop(process)
     return results
 
 
@@ -162,10 +206,11 @@ def largest_tiles(base: str, tiles: dict[int, list[tuple[int, int]]]) -> dict[in
     return largest
 
 
-def run(url: str, label: str) -> dict:
+def run(url: str, label: str, cold_runs: int = COLD_RUNS) -> dict:
     tiles = sample_tiles(url)
+    warming = warming_tiles(url, tiles)
     print(f"{label}: {sum(map(len, tiles.values()))} tiles over z{min(ZOOMS)}–z{max(ZOOMS)}, "
-          f"{CONNECTIONS} connections, {WARM_PASSES} warm passes", flush=True)
+          f"{CONNECTIONS} connections, {WARM_PASSES} warm passes, cold the median of {cold_runs}", flush=True)
     plan = servers(url)
     # Untimed: warm PostgreSQL's buffers and the OS cache through our all-layers tiles (shared by both servers).
     command, env, probe = plan["monitor"]
@@ -176,25 +221,18 @@ def run(url: str, label: str) -> dict:
         sizes = largest_tiles(f"http://127.0.0.1:{port}", tiles)
     finally:
         stop(process)
-    report = {"label": label, "connections": CONNECTIONS, "warm_passes": WARM_PASSES,
+    report = {"label": label, "connections": CONNECTIONS, "warm_passes": WARM_PASSES, "cold_runs": cold_runs,
               "largest_all_layers_tile_bytes": sizes, "layers": {}}
     for layer_id in COMPARED:
         report["layers"][layer_id] = {}
         for name, (command, env, probe) in plan.items():
-            process = start(command, env, probe)  # fresh process: empty tile cache
-            try:
-                print(f"{name} · {layer_id}", flush=True)
-                report["layers"][layer_id][name] = sweep(int(urlsplit(probe).port), path_template(name, layer_id),
-                                                         tiles)
-            finally:
-                stop(process)
+            print(f"{name} · {layer_id}", flush=True)
+            report["layers"][layer_id][name] = sweep(command, env, probe, path_template(name, layer_id), tiles,
+                                                     cold_runs, warming)
     command, env, probe = plan["monitor"]
-    process = start(command, env, probe)
-    try:
-        print("monitor · all layers in one tile", flush=True)
-        report["layers"]["all"] = {"monitor": sweep(int(urlsplit(probe).port), path_template("monitor", None), tiles)}
-    finally:
-        stop(process)
+    print("monitor · all layers in one tile", flush=True)
+    report["layers"]["all"] = {"monitor": sweep(command, env, probe, path_template("monitor", None), tiles, cold_runs,
+                                                warming)}
     print_table(report)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"tiles-{label.split()[0]}.json"
