@@ -7,8 +7,11 @@ transactions since a row was written, which avoids comparing 32-bit xmins with 6
 trigger, so writes made with triggers off (bulk loads, the tests, the benchmark) are seen as well. Time passes too:
 an activity whose start went by (`held`) and a commitment that fell due since the latest run change their instance.
 
-Not seen: rows deleted outright from standards, commitments, activities or experiences (the registry deletes
-softly, `deleted_at`; an instance deleted outright is found by the count of active instances, see compute.run).
+Rows deleted outright from standards, commitments, activities or experiences leave no row to see (the registry
+deletes softly, `deleted_at`, but psql and scripts may not): their instances are found in `monitor.history`, whose
+trigger records each delete with the old row and its transaction (migration 0023 indexes those rows), when that
+transaction is the mark's or a later one. A delete made with triggers off leaves no history and stays unseen until
+its instance changes again; an instance deleted outright is found by the count of active instances (compute.run).
 Full runs (`monitor compute`) read every instance anyway and use this only to derive standards.
 
 Other transactions open on the server when a run starts (any database: xids are the cluster's) make its mark
@@ -26,7 +29,8 @@ import psycopg
 MAX_AGE = 1_000_000_000
 
 SINCE_SQL = """
-SELECT pg_current_xact_id()::text::bigint - snapshot_xmin::text::bigint + 1, computed_at
+SELECT pg_current_xact_id()::text::bigint - snapshot_xmin::text::bigint + 1, computed_at,
+       snapshot_xmin::text::bigint
 FROM monitor.index_runs WHERE id = %(run)s AND snapshot_xmin IS NOT NULL
 """
 # n (an integer, so the comparisons per row stay cheap) and t0 are the latest run's; one scan of each table.
@@ -43,7 +47,10 @@ SELECT own.ids, own.active,
                       OR (due_date > %(t0)s::timestamptz::date AND due_date <= current_date)
              UNION SELECT instance_id FROM monitor.activities
                    WHERE age(xmin) <= %(n)s::integer OR (starts_at >= %(t0)s::timestamptz AND starts_at < now())
-             UNION SELECT instance_id FROM monitor.experiences WHERE age(xmin) <= %(n)s::integer),
+             UNION SELECT instance_id FROM monitor.experiences WHERE age(xmin) <= %(n)s::integer
+             UNION SELECT (old_values ->> 'instance_id')::integer FROM monitor.history
+                   WHERE action = 'delete' AND transaction_id >= %(mark)s
+                     AND table_name IN ('instance_standards', 'commitments', 'activities', 'experiences')),
        EXISTS (SELECT 1 FROM monitor.standard_criteria WHERE age(xmin) <= %(n)s::integer)
 FROM own
 """
@@ -66,7 +73,8 @@ def changed_instances(conn: psycopg.Connection, latest_run_id: int | None) -> Ch
     since = conn.execute(SINCE_SQL, {"run": latest_run_id}).fetchone() if latest_run_id is not None else None
     if since is None or since[0] > MAX_AGE:
         return Changes(None)
-    ids, active, others, criteria = conn.execute(CHANGED_SQL, {"n": since[0], "t0": since[1]}).fetchone()
+    ids, active, others, criteria = conn.execute(CHANGED_SQL, {"n": since[0], "t0": since[1], "mark": since[2]}
+                                                 ).fetchone()
     if criteria:
         return Changes(None)
     return Changes(np.union1d(np.array(ids or [], dtype=np.int64), np.array(others, dtype=np.int64)), active)

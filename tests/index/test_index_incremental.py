@@ -185,6 +185,9 @@ def test_incremental_runs_from_memory_equal_full_runs_after_each_kind_of_change(
             conn.execute("SET LOCAL session_replication_role = replica")
             conn.execute(statement, params)
 
+    def deleted(statement: str, params) -> None:
+        assert query(fresh_db, statement, params), "nothing was deleted"
+
     steps = [
         ("move", lambda: replica("UPDATE monitor.instances SET venue = ST_Translate(venue, 0.003, 0.001) "
                                  "WHERE id = %s", (some[0],))),
@@ -202,6 +205,18 @@ def test_incremental_runs_from_memory_equal_full_runs_after_each_kind_of_change(
         ("commitment due", lambda: query(fresh_db, (
             "INSERT INTO monitor.commitments (instance_id, description, due_date, status, source) "
             "VALUES (%s, 'Arreglar la plaza', current_date - 1, 'complete', 'test') RETURNING id"), (some[5],))),
+        # Deleted outright, with the history trigger on (psql, a script): no row is left to see, the history is.
+        ("standard deleted outright", lambda: deleted(
+            "DELETE FROM monitor.instance_standards WHERE id = (SELECT min(id) FROM monitor.instance_standards "
+            "WHERE instance_id = %s AND status = 'met') RETURNING id", (some[3],))),
+        ("activity deleted outright", lambda: deleted(
+            "DELETE FROM monitor.activities WHERE id = (SELECT min(a.id) FROM monitor.activities a "
+            "JOIN published.instances i ON i.id = a.instance_id WHERE a.instance_id <> %s AND a.deleted_at IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM monitor.experiences e WHERE e.activity_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM monitor.commitments c WHERE c.activity_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM monitor.survey_responses r WHERE r.activity_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM monitor.survey_links l WHERE l.activity_id = a.id)) RETURNING id",
+            (waiting,))),
         ("activity started", lambda: time.sleep(max(0.0, 3.5 - (time.monotonic() - started)))),
     ]
     last = first
