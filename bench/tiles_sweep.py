@@ -109,25 +109,23 @@ def load_demo_registry(url: str) -> None:
     load_demo(url, settings.demo_seed, 300)
 
 
-def sample_tiles(url: str, seed: int = 2026) -> dict[int, list[tuple[int, int]]]:
+def city_tiles(url: str) -> dict[int, list[tuple[int, int]]]:
+    """Every tile over Rosario's barrios, per zoom of the sweep."""
     with psycopg.connect(url) as conn:
         bounds = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
                               "FROM (SELECT ST_Extent(geom) e FROM published.barrios) b").fetchone()
+    return {z: [(t.x, t.y) for t in TMS.tiles(*bounds, zooms=[z])] for z in ZOOMS}
+
+
+def sample_tiles(url: str, seed: int = 2026) -> dict[int, list[tuple[int, int]]]:
     rng = random.Random(seed)
-    chosen = {}
-    for z in ZOOMS:
-        tiles = [(t.x, t.y) for t in TMS.tiles(*bounds, zooms=[z])]
-        chosen[z] = sorted(rng.sample(tiles, min(PER_ZOOM, len(tiles))))
-    return chosen
+    return {z: sorted(rng.sample(tiles, min(PER_ZOOM, len(tiles)))) for z, tiles in city_tiles(url).items()}
 
 
 def warming_tiles(url: str, sampled: dict[int, list[tuple[int, int]]], count: int = 16) -> list[tuple[int, int, int]]:
     """Tiles of the highest zoom over Rosario that the sample leaves out, to warm a fresh process with."""
     z = max(sampled)
-    with psycopg.connect(url) as conn:
-        bounds = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-                              "FROM (SELECT ST_Extent(geom) e FROM published.barrios) b").fetchone()
-    left = sorted(set((t.x, t.y) for t in TMS.tiles(*bounds, zooms=[z])) - set(sampled[z]))
+    left = sorted(set(city_tiles(url)[z]) - set(sampled[z]))
     return [(z, x, y) for x, y in left[len(left) // 2:len(left) // 2 + count]]
 
 
